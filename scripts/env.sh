@@ -1,0 +1,14 @@
+# Sourced by scripts/demo and scripts/test after scripts/bootstrap: runs Pulumi offline,
+# with the CLI bootstrap installed and state in a local file backend inside the project.
+# Every variable keeps a value the caller already exported, so a pipeline can point
+# PULUMI_BACKEND_URL at its own backend (see README, "Credentials for pipelines").
+_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$_root/.cache/pulumi/bin:$_root/.venv/bin:$PATH"
+export PULUMI_HOME=${PULUMI_HOME:-$_root/.pulumi/home}
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$_root/.pulumi/state}
+# The demo's stack config holds only sandbox secrets; its passphrase is this documented one.
+export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-sandbox-demo}
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+mkdir -p "$PULUMI_HOME" "${PULUMI_BACKEND_URL#file://}" 2>/dev/null || true
+unset _root
