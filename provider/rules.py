@@ -77,6 +77,17 @@ def crm_auto_create(value: object) -> bool:
     return value
 
 
+def adopt(value: object) -> bool:
+    """Only a real boolean: adopting takes over a line the portal already has, so no guessing."""
+    if not isinstance(value, bool):
+        raise InputError(
+            "adopt",
+            f"must be true or false, got {value!r}",
+            "write adopt: true or adopt: false (unquoted)",
+        )
+    return value
+
+
 def portal(value: object) -> str:
     """The portal's base URL: https, or http on loopback only (the sandbox)."""
     if not isinstance(value, str) or not value.strip():
