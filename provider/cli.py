@@ -1,0 +1,73 @@
+"""`python -m provider <verb>`: the project's command line, one function per verb.
+
+Each verb is two functions: `add_<verb>` registers its arguments and sets
+`run=<verb>`, and `<verb>(args) -> exit code` does the work. To add one, write
+both and list `add_<verb>` in VERBS. A verb imports only what it needs, so
+`validate` never loads pulumi or requests: it stays fast enough for a CI lint
+step and runs before anything talks to a portal.
+
+Exit codes: 0 success, 1 the input is wrong, 2 the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from provider import stackfile
+from provider.errors import InputError
+
+STACKS_GLOB = "stacks/*.yaml"
+
+
+def add_validate(verbs: argparse._SubParsersAction) -> None:
+    """Register `validate [FILE...]`."""
+    parser = verbs.add_parser(
+        "validate",
+        help="check stack files without touching a portal",
+        description="Check stack files: keys, types, values, duplicates. Errors go to stderr "
+        "as path:line:column: property: reason. Fix: what to write.",
+    )
+    parser.add_argument(
+        "files", nargs="*", type=Path, metavar="FILE", help=f"default: every {STACKS_GLOB}"
+    )
+    parser.set_defaults(run=validate)
+
+
+def validate(args: argparse.Namespace) -> int:
+    """Load every file and report each; 1 when any has an error, 2 when there is none to load."""
+    files: list[Path] = args.files or sorted(Path().glob(STACKS_GLOB))
+    if not files:
+        print(
+            f"validate: no {STACKS_GLOB} here; run it in the project directory or name the files",
+            file=sys.stderr,
+        )
+        return 2
+    failed = False
+    for path in files:
+        try:
+            spec = stackfile.load(path)
+        except InputError as err:
+            print(err, file=sys.stderr)
+            failed = True
+            continue
+        count = len(spec.lines)
+        print(f"ok  {path}  ({count} line{'s' if count != 1 else ''}, portal {spec.portal})")
+    return 1 if failed else 0
+
+
+VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_validate,)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse `argv` (default: sys.argv[1:]) and run the verb; argparse exits 2 on misuse."""
+    parser = argparse.ArgumentParser(
+        prog="python -m provider", description="Bitrix24 external lines: project tools."
+    )
+    verbs = parser.add_subparsers(title="verbs", metavar="VERB", required=True)
+    for add in VERBS:
+        add(verbs)
+    args = parser.parse_args(argv)
+    return args.run(args)
