@@ -1,0 +1,29 @@
+"""A Bitrix24 portal and OAuth server on loopback, to test the provider against.
+
+It implements the facts in /work/shared/bitrix24-api.md on its own and imports
+nothing from the rest of `provider`, so a client bug cannot hide in shared code.
+
+    from provider.sandbox import Sandbox
+    with Sandbox(token_lifetime=2, rate=0) as sb:
+        sb.add_app("app.1", "secret1")
+        tokens = sb.issue_tokens("app.1")
+        ...  # POST f"{sb.url}/rest/telephony.externalLine.get" with {"auth": ...}
+
+Or from a shell: `python -m provider.sandbox --help`.
+"""
+
+from .errors import ApiError
+from .faults import FAULT_KINDS, FaultRates
+from .portal import Sandbox
+from .settings import SYSTEM_ERRORS, Settings
+from .store import WEBHOOK_POOL
+
+__all__ = [
+    "FAULT_KINDS",
+    "SYSTEM_ERRORS",
+    "WEBHOOK_POOL",
+    "ApiError",
+    "FaultRates",
+    "Sandbox",
+    "Settings",
+]

@@ -1,0 +1,232 @@
+"""`python -m provider.sandbox`: run the sandbox portal until SIGINT or SIGTERM.
+
+Prints one line, `Sandbox portal listening on http://HOST:PORT`, once it accepts
+calls, so a script or a test can read the address (with --port 0) and go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .faults import FaultRates
+from .portal import Sandbox
+from .settings import BUSINESS_ERROR_CODES, SYSTEM_ERRORS
+
+
+def _app(text: str) -> tuple[str, str, tuple[str, ...]]:
+    client_id, _, rest = text.partition(":")
+    secret, _, scopes = rest.partition(":")
+    if not client_id or not secret:
+        raise argparse.ArgumentTypeError(f"expected CLIENT_ID:SECRET[:scope,scope], got {text!r}")
+    return client_id, secret, tuple(scopes.split(",")) if scopes else ("telephony",)
+
+
+def _webhook(text: str) -> tuple[str, str, tuple[str, ...]]:
+    user_id, _, rest = text.partition(":")
+    code, _, scopes = rest.partition(":")
+    if not user_id.isdigit() or not code:
+        raise argparse.ArgumentTypeError(f"expected USER_ID:CODE[:scope,scope], got {text!r}")
+    return user_id, code, tuple(scopes.split(",")) if scopes else ("telephony",)
+
+
+def _system_error(text: str) -> tuple[str, int]:
+    code, _, status = text.partition(":")
+    if code not in SYSTEM_ERRORS or (status and not status.isdigit()):
+        raise argparse.ArgumentTypeError(
+            f"expected CODE[:STATUS] with CODE one of {sorted(SYSTEM_ERRORS)}, got {text!r}"
+        )
+    return code, int(status or 0)
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a fault rate is between 0 and 1, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; every switch maps to a Sandbox or Settings argument."""
+    parser = argparse.ArgumentParser(
+        prog="python -m provider.sandbox",
+        description="A Bitrix24 portal and its OAuth server on loopback (plain http), "
+        "for tests and demos. Admin API under /_sandbox/ (not part of Bitrix24).",
+    )
+    net = parser.add_argument_group("listening and state")
+    net.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    net.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    net.add_argument(
+        "--state",
+        metavar="FILE",
+        help="SQLite file keeping apps, tokens, lines "
+        "and the next line ID across restarts (default: in memory)",
+    )
+    net.add_argument("--access-log", action="store_true", help="print each request to stderr")
+
+    who = parser.add_argument_group("callers")
+    who.add_argument(
+        "--app",
+        metavar="CLIENT_ID:SECRET[:SCOPES]",
+        type=_app,
+        action="append",
+        default=[],
+        help="register an application (repeatable; scopes comma-separated, default telephony)",
+    )
+    who.add_argument(
+        "--webhook",
+        metavar="USER_ID:CODE[:SCOPES]",
+        type=_webhook,
+        action="append",
+        default=[],
+        help="create an incoming webhook (repeatable)",
+    )
+    who.add_argument(
+        "--webhooks",
+        choices=("allow", "deny"),
+        default="allow",
+        help="admit webhook calls to the externalLine methods (server source) or "
+        "refuse them with WRONG_AUTH_TYPE (docs); default %(default)s",
+    )
+    who.add_argument(
+        "--token-lifetime",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="access token lifetime (default %(default)s)",
+    )
+
+    portal = parser.add_argument_group("portal behaviour")
+    portal.add_argument(
+        "--error-code",
+        choices=BUSINESS_ERROR_CODES,
+        default="",
+        help="`error` of business errors: '' as the server source, or "
+        "ERROR_CORE as the docs (default '')",
+    )
+    portal.add_argument(
+        "--require-https",
+        action="store_true",
+        help='answer every /rest call 400 INVALID_REQUEST "Https required"',
+    )
+    portal.add_argument(
+        "--system-error",
+        metavar="CODE[:STATUS]",
+        type=_system_error,
+        help=f"answer every /rest call with this system error: {', '.join(sorted(SYSTEM_ERRORS))}",
+    )
+    portal.add_argument(
+        "--db-error", action="store_true", help='make every externalLine.add fail with "DB error"'
+    )
+    portal.add_argument("--move-to", metavar="URL", help="answer /rest calls with 302 to URL")
+
+    limits = parser.add_argument_group("limits")
+    limits.add_argument(
+        "--rate",
+        type=float,
+        default=2.0,
+        help="leaky bucket drain per second; 0 disables (default %(default)s)",
+    )
+    limits.add_argument(
+        "--burst", type=int, default=50, help="requests the bucket holds (default %(default)s)"
+    )
+    limits.add_argument(
+        "--time-budget",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="execution seconds per method per window; 0 disables (default)",
+    )
+    limits.add_argument(
+        "--call-cost",
+        type=float,
+        metavar="SECONDS",
+        help="virtual seconds each call charges (default: measured time)",
+    )
+    limits.add_argument(
+        "--budget-window",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="time-budget window, counted in 10 buckets (default %(default)s)",
+    )
+
+    faults = parser.add_argument_group("fault injection (/rest only; rates 0..1, sum <= 1)")
+    for kind, what in (
+        ("error500", "500 INTERNAL_SERVER_ERROR"),
+        ("limit503", "503 QUERY_LIMIT_EXCEEDED regardless of the bucket"),
+        ("slow", "apply, then wait --slow-seconds before replying"),
+        ("drop", "close the connection before applying the call"),
+        ("commit-drop", "apply the call, then close the connection without reply"),
+    ):
+        faults.add_argument(f"--{kind}", type=_rate, default=0.0, metavar="RATE", help=what)
+    faults.add_argument("--slow-seconds", type=float, default=5.0, help="default %(default)s")
+    faults.add_argument("--fault-seed", type=int, default=1, help="default %(default)s")
+    return parser
+
+
+def _sandbox(args: argparse.Namespace) -> Sandbox:
+    system_error, system_status = args.system_error or ("", 0)
+    return Sandbox(
+        host=args.host,
+        port=args.port,
+        state_path=args.state,
+        access_log=args.access_log,
+        faults=FaultRates(
+            error500=args.error500,
+            limit503=args.limit503,
+            slow=args.slow,
+            slow_seconds=args.slow_seconds,
+            drop=args.drop,
+            commit_drop=args.commit_drop,
+            seed=args.fault_seed,
+        ),
+        token_lifetime=args.token_lifetime,
+        rate=args.rate,
+        burst=args.burst,
+        time_budget=args.time_budget,
+        call_cost=args.call_cost,
+        budget_window=args.budget_window,
+        error_code=args.error_code,
+        webhooks_allowed=args.webhooks == "allow",
+        require_https=args.require_https,
+        system_error=system_error,
+        system_status=system_status,
+        db_error=args.db_error,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run until SIGINT or SIGTERM; exit status 0 then, 2 on bad switches."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        sb = _sandbox(args)
+    except ValueError as err:
+        parser.error(str(err))
+    for client_id, secret, scopes in args.app:
+        sb.add_app(client_id, secret, scopes)
+    for user_id, code, scopes in args.webhook:
+        sb.add_webhook(user_id, code, scopes)
+    sb.move_to(args.move_to)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        sb.start()
+    except OSError as err:
+        print(
+            f"python -m provider.sandbox: cannot listen on {args.host}:{args.port}: {err}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Sandbox portal listening on {sb.url}", flush=True)
+    stopping.wait()
+    sb.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

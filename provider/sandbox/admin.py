@@ -1,0 +1,134 @@
+"""The sandbox's own HTTP API under /_sandbox/: not Bitrix24, for demos and subprocess tests.
+
+Each route calls the Python API of `Sandbox` (portal.py), so both stay the same.
+JSON in, JSON out; unknown things answer 404, bad input 400, with a readable message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from .faults import FaultRates
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .portal import Sandbox
+
+Handler = Callable[["Sandbox", dict[str, str], dict[str, Any]], object]
+
+
+def _fields(
+    body: dict[str, Any], allowed: tuple[str, ...], required: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The body's keys, refusing unknown or missing ones with the list of good ones."""
+    unknown = sorted(set(body) - set(allowed))
+    missing = [name for name in required if name not in body]
+    if unknown or missing:
+        raise ValueError(f"unknown fields {unknown}, missing {missing}; fields: {list(allowed)}")
+    return body
+
+
+def _configure(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    return sb.configure(**_fields(body, tuple(Settings().as_dict()))).as_dict()
+
+
+def _set_faults(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    return sb.set_faults(**_fields(body, tuple(FaultRates().as_dict()))).as_dict()
+
+
+def _add_app(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    fields = _fields(body, ("client_id", "client_secret", "scopes"), ("client_id", "client_secret"))
+    app_id = sb.add_app(
+        fields["client_id"], fields["client_secret"], tuple(fields.get("scopes", ("telephony",)))
+    )
+    return {"client_id": fields["client_id"], "id": app_id}
+
+
+def _add_line(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    fields = _fields(body, ("NUMBER", "NAME", "CRM_AUTO_CREATE"), ("NUMBER",))
+    return {
+        "ID": sb.seed_line(
+            args["app"],
+            fields["NUMBER"],
+            fields.get("NAME", ""),
+            fields.get("CRM_AUTO_CREATE", "Y"),
+        )
+    }
+
+
+def _rename_line(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    sb.rename_line(args["app"], args["number"], _fields(body, ("NAME",), ("NAME",))["NAME"])
+    return {"NUMBER": args["number"], "NAME": body["NAME"]}
+
+
+def _register_call(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    return {"ID": sb.register_call(args["app"], _fields(body, ("NUMBER",), ("NUMBER",))["NUMBER"])}
+
+
+def _add_webhook(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    fields = _fields(body, ("user_id", "code", "scopes"), ("user_id", "code"))
+    sb.add_webhook(fields["user_id"], fields["code"], tuple(fields.get("scopes", ("telephony",))))
+    return {"user_id": str(fields["user_id"]), "code": fields["code"]}
+
+
+def _move(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    sb.move_to(_fields(body, ("url",), ("url",))["url"])
+    return {"moved_to": sb.moved_to}
+
+
+_APP = "/_sandbox/apps/(?P<app>[^/]+)"
+_LINE = _APP + "/lines/(?P<number>[^/]+)"
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/_sandbox/settings", lambda sb, a, b: sb.settings.as_dict()),
+    ("POST", "/_sandbox/settings", _configure),
+    ("GET", "/_sandbox/faults", lambda sb, a, b: sb.faults.rates.as_dict()),
+    ("POST", "/_sandbox/faults", _set_faults),
+    ("GET", "/_sandbox/apps", lambda sb, a, b: {"apps": sb.store.app_ids()}),
+    ("POST", "/_sandbox/apps", _add_app),
+    ("DELETE", _APP, lambda sb, a, b: sb.remove_app(a["app"])),
+    ("POST", _APP + "/tokens", lambda sb, a, b: sb.issue_tokens(a["app"])),
+    ("POST", _APP + "/codes", lambda sb, a, b: {"code": sb.issue_auth_code(a["app"])}),
+    ("POST", _APP + "/revoke", lambda sb, a, b: {"revoked": sb.revoke_refresh_tokens(a["app"])}),
+    ("GET", _APP + "/lines", lambda sb, a, b: sb.lines(a["app"])),
+    ("POST", _APP + "/lines", _add_line),
+    ("PATCH", _LINE, _rename_line),
+    ("DELETE", _LINE, lambda sb, a, b: sb.delete_line(a["app"], a["number"])),
+    ("POST", _APP + "/calls", _register_call),
+    ("POST", _APP + "/collect", lambda sb, a, b: {"deleted": sb.collect_unused_lines(a["app"])}),
+    ("POST", "/_sandbox/webhooks", _add_webhook),
+    ("POST", "/_sandbox/move", _move),
+    ("POST", "/_sandbox/expire-tokens", lambda sb, a, b: {"expired": sb.expire_access_tokens()}),
+    ("GET", "/_sandbox/log", lambda sb, a, b: sb.request_log()),
+    ("DELETE", "/_sandbox/log", lambda sb, a, b: sb.clear_log()),
+]
+"""(HTTP verb, path pattern, handler). A handler returning None answers {"ok": true}."""
+
+_COMPILED = [(verb, re.compile(pattern + "/?"), handler) for verb, pattern, handler in ROUTES]
+
+
+def handle_admin(sb: Sandbox, verb: str, path: str, body: bytes) -> tuple[int, object]:
+    """(status, JSON reply) for one admin request."""
+    routes = {v: (m, h) for v, p, h in _COMPILED if (m := p.fullmatch(path))}
+    if not routes:
+        return 404, {"error": "NOT_FOUND", "error_description": f"No admin endpoint {path}"}
+    if verb not in routes:
+        return 405, {
+            "error": "METHOD_NOT_ALLOWED",
+            "error_description": f"{path} takes {sorted(routes)}",
+        }
+    match, handler = routes[verb]
+    try:
+        payload = json.loads(body) if body.strip() else {}
+        if not isinstance(payload, dict):
+            raise ValueError("the body must be a JSON object")
+        args = {name: unquote(value) for name, value in match.groupdict().items()}
+        result = handler(sb, args, payload)
+    except KeyError as err:
+        return 404, {"error": "NOT_FOUND", "error_description": err.args[0]}
+    except (ValueError, TypeError) as err:
+        return 400, {"error": "BAD_REQUEST", "error_description": str(err)}
+    return 200, {"ok": True} if result is None else result

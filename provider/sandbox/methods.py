@@ -1,0 +1,186 @@
+"""The REST methods the portal knows, and the checks every method call passes.
+
+`invoke` is the one way into a method, for a plain call and for each batch command
+alike: webhook policy, scope and time budget are checked here, in the portal's order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from .errors import ApiError, wrong_auth_type
+from .limits import TimeBudget
+from .params import php_string, php_trim
+from .settings import Settings
+from .store import App, Store
+
+NUMBER_MAX = 50
+"""NUMBER is varchar(50): a longer one fails as the database would, with "DB error"."""
+NAME_MAX = 255
+"""NAME is varchar(255)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: an application (OAuth) or an incoming webhook."""
+
+    pool: str
+    """The pool of lines the caller sees: the client id, or WEBHOOK_POOL."""
+    label: str
+    """How the request log names the caller: the client id, or "webhook:<user>"."""
+    scopes: tuple[str, ...]
+    app: App | None
+    """None for a webhook call."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a method needs to run one call."""
+
+    store: Store
+    settings: Settings
+    budget: TimeBudget
+    caller: Caller
+
+
+class Webhooks(Enum):
+    """Whether a method admits incoming-webhook calls."""
+
+    ALWAYS = "always"
+    SWITCH = "switch"
+    """Only when `Settings.webhooks_allowed`: the docs refuse, the server source admits."""
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class Method:
+    """A REST method: its implementation and what a caller needs to use it."""
+
+    name: str
+    run: Callable[[Context, dict[str, object]], object]
+    scope: str | None
+    webhooks: Webhooks
+
+
+def _business(ctx: Context, description: str) -> ApiError:
+    return ApiError(400, ctx.settings.error_code, description)
+
+
+def _number(ctx: Context, params: dict[str, object]) -> str:
+    number = php_trim(params.get("NUMBER"))
+    if not number:
+        raise _business(ctx, "NUMBER should not be empty")
+    return number
+
+
+def _crm_flag(value: object) -> str:
+    return "Y" if value == "Y" else "N"
+
+
+def _line_add(ctx: Context, params: dict[str, object]) -> object:
+    number = _number(ctx, params)
+    name = php_string(params.get("NAME"))
+    crm = params.get("CRM_AUTO_CREATE")
+    if ctx.store.line(ctx.caller.pool, number):
+        raise _business(ctx, "Line already exists")
+    if ctx.settings.db_error or len(number) > NUMBER_MAX or len(name) > NAME_MAX:
+        raise _business(ctx, "DB error")
+    line_id = ctx.store.add_line(
+        ctx.caller.pool, number, name, "Y" if crm is None else _crm_flag(crm)
+    )
+    return {"ID": line_id}
+
+
+def _line_update(ctx: Context, params: dict[str, object]) -> object:
+    number = _number(ctx, params)
+    if not ctx.store.line(ctx.caller.pool, number):
+        raise _business(ctx, f"Could not find line with number {number}")
+    name, crm = params.get("NAME"), params.get("CRM_AUTO_CREATE")
+    if name is None and crm is None:
+        raise _business(ctx, "There are no fields to update")
+    name = None if name is None else php_string(name)
+    if name is not None and len(name) > NAME_MAX:
+        raise _business(ctx, "DB error")
+    line_id = ctx.store.update_line(
+        ctx.caller.pool, number, name, None if crm is None else _crm_flag(crm)
+    )
+    if line_id is None:  # deleted between the check and the update
+        raise _business(ctx, f"Could not find line with number {number}")
+    return {"ID": str(line_id)}
+
+
+def _line_get(ctx: Context, params: dict[str, object]) -> object:
+    return [
+        {"NUMBER": line.number, "NAME": line.name, "CRM_AUTO_CREATE": line.crm_auto_create}
+        for line in ctx.store.lines(ctx.caller.pool)
+    ]
+
+
+def _line_delete(ctx: Context, params: dict[str, object]) -> object:
+    number = _number(ctx, params)
+    if not ctx.store.delete_line(ctx.caller.pool, number):
+        raise _business(ctx, f"Could not find line with number {number}")
+    return []
+
+
+def _app_info(ctx: Context, params: dict[str, object]) -> object:
+    app = ctx.caller.app
+    assert app is not None  # Webhooks.NEVER keeps webhook calls out
+    return {"ID": app.id, "CODE": app.client_id, "VERSION": 1, "STATUS": "L", "INSTALLED": True}
+
+
+def _scope(ctx: Context, params: dict[str, object]) -> object:
+    return list(ctx.caller.scopes)
+
+
+METHODS = {
+    method.name.lower(): method
+    for method in (
+        Method("telephony.externalLine.add", _line_add, "telephony", Webhooks.SWITCH),
+        Method("telephony.externalLine.update", _line_update, "telephony", Webhooks.SWITCH),
+        Method("telephony.externalLine.get", _line_get, "telephony", Webhooks.SWITCH),
+        Method("telephony.externalLine.delete", _line_delete, "telephony", Webhooks.SWITCH),
+        Method("app.info", _app_info, None, Webhooks.NEVER),
+        Method("scope", _scope, None, Webhooks.ALWAYS),
+    )
+}
+"""Known methods by lower-cased name: Bitrix24 matches method names case-insensitively."""
+
+
+def canonical_name(name: str) -> str:
+    """The method's documented spelling when known, for the request log."""
+    method = METHODS.get(name.lower())
+    return method.name if method else name
+
+
+def invoke(ctx: Context, name: str, params: dict[str, object]) -> object:
+    """Run one method call after the portal's checks; charge its time to its budget."""
+    method = METHODS.get(name.lower())
+    if method is None:
+        raise ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
+    if ctx.caller.app is None and (
+        method.webhooks is Webhooks.NEVER
+        or (method.webhooks is Webhooks.SWITCH and not ctx.settings.webhooks_allowed)
+    ):
+        raise wrong_auth_type()
+    if method.scope and method.scope not in ctx.caller.scopes:
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            "The request requires higher privileges than provided by the access token",
+        )
+    key = (ctx.caller.pool, method.name)
+    budget = ctx.settings.time_budget
+    if budget and ctx.budget.status(key, time.time())[0] > budget:
+        raise ApiError(
+            429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit."
+        )
+    started = time.perf_counter()
+    try:
+        return method.run(ctx, params)
+    finally:
+        cost = ctx.settings.call_cost
+        ctx.budget.charge(key, time.perf_counter() - started if cost is None else cost, time.time())
