@@ -1,0 +1,355 @@
+"""Credentials for the REST client: an OAuth application, or an incoming webhook.
+
+OAuth is the documented way to call the telephony.externalLine methods; the
+webhook mode is a convenience whose behaviour is unverified (the docs say these
+methods refuse webhooks, the server source admits them).
+
+The REST client sees only the small `Auth` interface: where to send a method,
+what token to put in the body, and `renew()` after the portal said expired_token.
+Refreshing happens only then (or once the known expiry has passed), never per
+call nor on a timer, which could get the application blocked.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+
+from provider import redact
+from provider.errors import CredentialsError, ReauthorizationRequired, TransportError
+from provider.rules import is_loopback
+from provider.tokenstore import DEFAULT_DIRECTORY, Saved, TokenStore, choose
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OAUTH_SERVER = "https://oauth.bitrix.info"
+TOKEN_PATH = "/oauth/token/"
+OAUTH_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds for the OAuth server
+AUTHORISE_FIX = (
+    "authorise the application again: open https://<portal>/oauth/authorize/?client_id=<client id>"
+    " as an administrator, then run `python -m provider auth --code <code>` within 30 seconds"
+    " (or set the new pair's refresh token: pulumi config set --secret bitrix24:refreshToken"
+    " <token>)"
+)
+
+SETTINGS = {
+    "client_id": ("bitrix24:clientId", "BITRIX24_CLIENT_ID"),
+    "client_secret": ("bitrix24:clientSecret", "BITRIX24_CLIENT_SECRET"),
+    "refresh_token": ("bitrix24:refreshToken", "BITRIX24_REFRESH_TOKEN"),
+    "access_token": ("bitrix24:accessToken", "BITRIX24_ACCESS_TOKEN"),
+    "oauth_server": ("bitrix24:oauthServer", "BITRIX24_OAUTH_SERVER"),
+    "webhook_url": ("bitrix24:webhookUrl", "BITRIX24_WEBHOOK_URL"),
+    "token_store": ("bitrix24:tokenStore", "BITRIX24_TOKEN_STORE"),
+}
+"""Each setting's stack-config key and environment variable (design.md)."""
+
+
+class Auth(Protocol):
+    """What the REST client needs from a credential."""
+
+    def url(self, portal: str, method: str) -> str:
+        """The address of `method` on `portal` (no secret unless the mode puts one there)."""
+        ...
+
+    def token(self) -> str | None:
+        """The access token for the body's `auth`, or None when the URL authorises."""
+        ...
+
+    def renew(self, stale: str | None) -> None:
+        """Replace the token `stale` the portal called expired (once for all threads)."""
+        ...
+
+
+def _how_to_set(name: str, secret: bool = True) -> str:
+    key, env = SETTINGS[name]
+    flag = "--secret " if secret else ""
+    return f"pulumi config set {flag}{key} <value> (or export {env})"
+
+
+def _checked_url(setting: str, url: str) -> str:
+    """Refuse plain http off loopback: the token or webhook code would travel in clear."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise CredentialsError(f"{setting} is not an http(s) URL", "write https://<host>/...")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise CredentialsError(
+            f"{setting} uses plain http on {parts.hostname}; credentials would travel unencrypted",
+            "use https (plain http is accepted for loopback addresses only)",
+        )
+    return url.strip()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One successful reply of the OAuth server; repr shows no token."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires: float | None
+    client_endpoint: str
+    scope: str
+    member_id: str
+
+    @classmethod
+    def from_reply(cls, reply: Mapping[str, Any]) -> Grant:
+        expires = reply.get("expires")
+        if expires is None and reply.get("expires_in") is not None:
+            expires = time.time() + float(reply["expires_in"])
+        return cls(
+            access_token=str(reply["access_token"]),
+            refresh_token=str(reply["refresh_token"]),
+            expires=None if expires is None else float(expires),
+            client_endpoint=str(reply.get("client_endpoint", "")),
+            scope=str(reply.get("scope", "")),
+            member_id=str(reply.get("member_id", "")),
+        )
+
+
+def _oauth_error(client_id: str, status: int, code: str, description: str) -> CredentialsError:
+    said = f"the OAuth server refused {client_id} (HTTP {status} {code}: {description})"
+    if code == "invalid_grant":
+        return ReauthorizationRequired(said + "; the refresh token is spent or expired",
+                                       AUTHORISE_FIX)
+    fixes = {
+        "invalid_client": "check that bitrix24:clientId and bitrix24:clientSecret are those of"
+        " the local application (Developer resources > Other > Local application)",
+        "insufficient_scope": "add the telephony scope to the local application, then authorise"
+        " it again",
+        "PAYMENT_REQUIRED": "the portal's plan does not allow this application; renew the plan",
+    }
+    return CredentialsError(said, fixes.get(code, "check the bitrix24:oauthServer setting"))
+
+
+def token_request(
+    oauth_server: str,
+    params: Mapping[str, str],
+    *,
+    session: requests.Session | None = None,
+    timeout: tuple[float, float] = OAUTH_TIMEOUT,
+) -> Grant:
+    """GET `<oauth_server>/oauth/token/` as documented; the query carries secrets, so
+    nothing here logs or raises the URL (see provider.redact)."""
+    redact.guard_library_loggers()
+    redact.remember(*(params.get(k) for k in ("client_secret", "refresh_token", "code")))
+    client_id = params.get("client_id", "")
+    try:
+        response = (session or requests).get(
+            oauth_server.rstrip("/") + TOKEN_PATH, params=params, timeout=timeout,
+            headers={"Accept": "application/json"}, allow_redirects=False,
+        )
+        body = response.json()
+    except requests.RequestException as err:
+        cause = redact.redact(f"{type(err).__name__}: {err}")
+        raise TransportError("oauth/token", oauth_server, cause) from redact.scrubbed(err)
+    except ValueError as err:
+        raise CredentialsError(
+            f"{oauth_server} answered HTTP {response.status_code} without JSON",
+            "check the bitrix24:oauthServer setting",
+        ) from err
+    if not isinstance(body, dict) or response.status_code != 200 or "error" in body:
+        body = body if isinstance(body, dict) else {}
+        raise _oauth_error(client_id, response.status_code, str(body.get("error", "")),
+                           redact.redact(str(body.get("error_description", ""))))
+    grant = Grant.from_reply(body)
+    redact.remember(grant.access_token, grant.refresh_token)
+    return grant
+
+
+def exchange_code(oauth_server: str, client_id: str, client_secret: str, code: str) -> Grant:
+    """Trade an authorization code (valid 30 s) for the first token pair; the CLI's `auth`."""
+    params = {"grant_type": "authorization_code", "client_id": client_id,
+              "client_secret": client_secret, "code": code}
+    return token_request(_checked_url("bitrix24:oauthServer", oauth_server), params)
+
+
+class Webhook:
+    """An incoming webhook `https://<portal>/rest/<user_id>/<code>/`: the URL authorises."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(_checked_url("bitrix24:webhookUrl", url))
+        segments = [s for s in parts.path.split("/") if s]
+        if len(segments) != 3 or segments[0] != "rest" or not segments[1].isdigit():
+            raise CredentialsError(
+                "bitrix24:webhookUrl is not an incoming webhook address",
+                "copy it from the portal: https://<portal>/rest/<user id>/<code>/",
+            )
+        self.portal = f"{parts.scheme}://{parts.netloc.lower()}"
+        self.user_id = segments[1]
+        self._code = segments[2]
+        redact.remember(self._code)
+
+    def __repr__(self) -> str:
+        return f"Webhook(portal={self.portal!r}, user_id={self.user_id!r})"
+
+    def url(self, portal: str, method: str) -> str:
+        return f"{portal}/rest/{self.user_id}/{self._code}/{method}"
+
+    def token(self) -> None:
+        return None
+
+    def renew(self, stale: str | None) -> None:
+        raise CredentialsError(
+            "the portal called the webhook's credentials expired",
+            "create a new incoming webhook and set bitrix24:webhookUrl to it, or use OAuth",
+        )
+
+
+@dataclass(frozen=True)
+class AuthInfo:
+    """What a credential is, without any secret: for `python -m provider auth check`."""
+
+    mode: str  # "oauth" or "webhook"
+    portal: str  # from the token reply's client_endpoint, "" until known
+    client_id: str
+    scope: str
+    expires: float | None
+
+
+class OAuth:
+    """A local application's tokens; refreshes them when the portal says so, and keeps
+    the rotated pair in the token store for the next run."""
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        refresh_token: str | None = None,
+        access_token: str | None = None,
+        oauth_server: str = DEFAULT_OAUTH_SERVER,
+        store: TokenStore | None = None,
+    ) -> None:
+        self.client_id = client_id
+        self.oauth_server = _checked_url("bitrix24:oauthServer", oauth_server).rstrip("/")
+        self._secret = client_secret
+        self._store = store
+        self._lock = threading.Lock()
+        self._session = requests.Session()
+        saved = store.load(self.oauth_server, client_id) if store else None
+        chosen = choose(saved, refresh_token, access_token)
+        if chosen.refresh_token is None and chosen.access_token is None:
+            raise CredentialsError(
+                f"no refresh token for {client_id} in the stack config, the environment or"
+                f" the token store", _how_to_set("refresh_token"),
+            )
+        self._seed = chosen.seed
+        self._state = chosen.saved or Saved(
+            seed=chosen.seed or "", refresh_token=chosen.refresh_token or "",
+            access_token=chosen.access_token,
+        )
+        redact.remember(client_secret, refresh_token, access_token,
+                        self._state.refresh_token, self._state.access_token)
+
+    def __repr__(self) -> str:
+        return f"OAuth(client_id={self.client_id!r}, oauth_server={self.oauth_server!r})"
+
+    def url(self, portal: str, method: str) -> str:
+        return f"{portal}/rest/{method}"
+
+    def token(self) -> str | None:
+        """The current access token; renewed first if there is none or its expiry passed."""
+        state = self._state
+        if state.access_token is None or (state.expires and time.time() >= state.expires):
+            self.renew(state.access_token)
+            state = self._state
+        return state.access_token
+
+    def renew(self, stale: str | None) -> None:
+        with self._lock:
+            current = self._state
+            if current.access_token != stale and not self._expired(current):
+                return  # another thread renewed while we waited for the lock
+            if self._store is None:
+                self._state = self._refreshed(current)
+                return
+            with self._store.locked(self.oauth_server, self.client_id) as slot:
+                saved = slot.read()
+                rotated = saved and saved.refresh_token != current.refresh_token
+                if saved and rotated and saved.seed == self._seed:
+                    current = self._state = saved  # another process rotated the pair
+                    if current.access_token != stale and not self._expired(current):
+                        return
+                self._state = self._refreshed(current)
+                try:
+                    slot.write(self._state)
+                except OSError as err:
+                    raise CredentialsError(
+                        f"the refreshed tokens could not be saved to {slot.path} ({err.strerror});"
+                        " the next run will find only a spent refresh token",
+                        f"make the token store writable, then {AUTHORISE_FIX}",
+                    ) from None
+
+    @staticmethod
+    def _expired(state: Saved) -> bool:
+        return state.access_token is None or bool(state.expires and time.time() >= state.expires)
+
+    def _refreshed(self, current: Saved) -> Saved:
+        if not current.refresh_token:
+            raise CredentialsError(
+                f"the access token of {self.client_id} has expired and no refresh token is set",
+                _how_to_set("refresh_token"),
+            )
+        grant = token_request(
+            self.oauth_server,
+            {"grant_type": "refresh_token", "client_id": self.client_id,
+             "client_secret": self._secret, "refresh_token": current.refresh_token},
+            session=self._session,
+        )
+        log.info("refreshed the access token of %s (valid until %s)", self.client_id,
+                 time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(grant.expires or 0)))
+        return replace(
+            current, seed=self._seed or "", refresh_token=grant.refresh_token,
+            access_token=grant.access_token, expires=grant.expires,
+            client_endpoint=grant.client_endpoint, scope=grant.scope, member_id=grant.member_id,
+        )
+
+    def info(self) -> AuthInfo:
+        """What the last token reply (or the store) said, secrets left out."""
+        state = self._state
+        portal = state.client_endpoint.removesuffix("/").removesuffix("/rest")
+        return AuthInfo("oauth", portal, self.client_id, state.scope, state.expires)
+
+
+def _setting(config: Mapping[str, str], environ: Mapping[str, str], name: str) -> str | None:
+    key, env = SETTINGS[name]
+    value = config.get(key) or environ.get(env)
+    return value.strip() if value and value.strip() else None
+
+
+def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth:
+    """Build the credential from the stack config, falling back to the environment.
+
+    Each key is looked up in `config` first (`bitrix24:clientId`, ...), then in
+    `environ` (`BITRIX24_CLIENT_ID`, ...): config wins, so a stack can override a
+    developer's shell. OAuth is used when a client id is set; otherwise a webhook
+    URL; otherwise CredentialsError names the settings to provide.
+    """
+    client_id = _setting(config, environ, "client_id")
+    webhook_url = _setting(config, environ, "webhook_url")
+    if client_id is None and webhook_url is not None:
+        return Webhook(webhook_url)
+    if client_id is None:
+        raise CredentialsError(
+            "no Bitrix24 credentials are configured",
+            f"{_how_to_set('client_id', secret=False)}, {_how_to_set('client_secret')} and"
+            f" {_how_to_set('refresh_token')}; or {_how_to_set('webhook_url')}",
+        )
+    secret = _setting(config, environ, "client_secret")
+    if secret is None:
+        raise CredentialsError(f"bitrix24:clientSecret is not set for {client_id}",
+                               _how_to_set("client_secret"))
+    store = TokenStore(_setting(config, environ, "token_store") or DEFAULT_DIRECTORY)
+    return OAuth(
+        client_id, secret,
+        refresh_token=_setting(config, environ, "refresh_token"),
+        access_token=_setting(config, environ, "access_token"),
+        oauth_server=_setting(config, environ, "oauth_server") or DEFAULT_OAUTH_SERVER,
+        store=store,
+    )

@@ -1,0 +1,195 @@
+"""telephony.externalLine semantics on top of the REST client.
+
+A line's key is its NUMBER; the portal has no get-by-number and no call that
+takes an ID, so reading means one `get` of every line, filtered here. That list
+is fetched once per process and then kept up to date by our own writes: a
+Pulumi run of hundreds of lines costs one `get`, not one per resource.
+
+`add` is the one call that is not idempotent. After an ambiguous failure (no
+answer, dropped connection, 500) the line may or may not exist, so the portal's
+list decides: exactly as asked means our attempt landed (its ID is fetched with
+an update, the only other call that returns one); different means someone
+else's line (LineExists); absent means add again. Never a duplicate, never a
+lost line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from provider.errors import LineExists, LineNotFound, ServerFault, TransportError
+from provider.rest import RestClient
+
+log = logging.getLogger(__name__)
+
+ADD = "telephony.externalLine.add"
+UPDATE = "telephony.externalLine.update"
+GET = "telephony.externalLine.get"
+DELETE = "telephony.externalLine.delete"
+ADD_ATTEMPTS = 3  # adds after which an ambiguous failure is raised instead of retried
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line as the portal stores it."""
+
+    number: str
+    name: str
+    crm_auto_create: bool
+
+
+def _flag(value: bool) -> str:
+    """CRM_AUTO_CREATE as the portal wants it: exactly "Y" or "N" (true/1/"y" mean "N")."""
+    return "Y" if value else "N"
+
+
+def _parse(row: Mapping[str, Any]) -> Line:
+    return Line(
+        number=str(row.get("NUMBER", "")),
+        name=str(row.get("NAME") or ""),
+        crm_auto_create=row.get("CRM_AUTO_CREATE") == "Y",
+    )
+
+
+class LinesApi:
+    """The application's lines on one portal; safe to share between threads.
+
+    Keep one instance per portal for the life of the process: the cache lives here.
+    """
+
+    def __init__(self, client: RestClient) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._lines: dict[str, Line] | None = None
+        self._fetches_started = 0
+        self._cache_fetch = 0  # which fetch the cache came from
+
+    def __repr__(self) -> str:
+        return f"LinesApi({self._client!r})"
+
+    @contextlib.contextmanager
+    def _fetched(self, fresh: bool) -> Iterator[dict[str, Line]]:
+        """The cache, under the lock, fetched first if missing or not fresh enough.
+
+        `fresh` needs a `get` that started after the caller asked; threads asking
+        together wait for the same one instead of sending one each.
+        """
+        asked_after = self._fetches_started
+        with self._lock:
+            if self._lines is None or (fresh and self._cache_fetch <= asked_after):
+                self._fetches_started += 1
+                fetch = self._fetches_started
+                rows = self._client.call(GET)
+                self._lines = {line.number: line for line in map(_parse, rows or [])}
+                self._cache_fetch = fetch
+            yield self._lines
+
+    def list(self, *, fresh: bool = False) -> Mapping[str, Line]:
+        """Every line of the application by NUMBER (a read-only snapshot); one `get`
+        per process however many threads ask at once, unless `fresh`."""
+        with self._fetched(fresh) as lines:
+            return MappingProxyType(dict(lines))
+
+    def find(self, number: str, *, fresh: bool = False) -> Line | None:
+        """The line with exactly this NUMBER, or None."""
+        with self._fetched(fresh) as lines:
+            return lines.get(number)
+
+    def _remember(self, number: str, line: Line | None) -> None:
+        """Apply our own write to the cache (idempotent, so order with a fetch is moot)."""
+        with self._lock:
+            if self._lines is None:
+                return
+            if line is None:
+                self._lines.pop(number, None)
+            else:
+                self._lines[number] = line
+
+    def add(self, line: Line) -> str:
+        """Create the line; its ID as a string. LineExists if the NUMBER is taken."""
+        params = {"NUMBER": line.number, "NAME": line.name,
+                  "CRM_AUTO_CREATE": _flag(line.crm_auto_create)}
+        ambiguous: Exception | None = None
+        for _ in range(ADD_ATTEMPTS):
+            try:
+                result = self._client.call(ADD, params, idempotent=False)
+            except (TransportError, ServerFault) as err:
+                if isinstance(err, TransportError) and not err.maybe_applied:
+                    raise
+                ambiguous = err
+            except LineExists:
+                if ambiguous is None:
+                    raise
+            else:
+                self._remember(line.number, line)
+                return str(result["ID"])
+            found = self.find(line.number, fresh=True)
+            log.info("add of %s had no clear answer (%s); the portal has %s",
+                     line.number, ambiguous, found)
+            if found == line:
+                return self.adopt(line)
+            if found is not None:
+                raise LineExists(ADD, 400, "", "Line already exists", line.number,
+                                 f"the portal has {found}, not the line asked for")
+        assert ambiguous is not None
+        raise ambiguous
+
+    def update(self, number: str, *, name: str | None = None,
+               crm_auto_create: bool | None = None) -> str:
+        """Change the given fields only; the line's ID as a string.
+
+        With neither field there is nothing to send (the portal would answer
+        "There are no fields to update"), so this is a caller's bug: ValueError,
+        without a call. Use `adopt` to learn the ID of an unchanged line.
+        """
+        params: dict[str, str] = {"NUMBER": number}
+        if name is not None:
+            params["NAME"] = name
+        if crm_auto_create is not None:
+            params["CRM_AUTO_CREATE"] = _flag(crm_auto_create)
+        if len(params) == 1:
+            raise ValueError(f"update of {number}: give name and/or crm_auto_create")
+        try:
+            result = self._client.call(UPDATE, params)
+        except LineNotFound:
+            self._remember(number, None)
+            raise
+        self._update_cache(number, name, crm_auto_create)
+        return str(result["ID"])
+
+    def _update_cache(self, number: str, name: str | None, crm: bool | None) -> None:
+        with self._lock:
+            if self._lines is None:
+                return
+            old = self._lines.get(number)
+            if old is None:  # created behind our back: the cache is stale, drop it
+                self._lines = None
+                return
+            self._lines[number] = Line(number, old.name if name is None else name,
+                                       old.crm_auto_create if crm is None else crm)
+
+    def adopt(self, line: Line) -> str:
+        """Bring an existing line to `line`'s values and return its ID.
+
+        Sends NAME and CRM_AUTO_CREATE both, so the update is never empty: the
+        portal's update is the only way to learn an existing line's ID.
+        """
+        line_id = self.update(line.number, name=line.name, crm_auto_create=line.crm_auto_create)
+        self._remember(line.number, line)
+        return line_id
+
+    def delete(self, number: str) -> bool:
+        """Delete the line; False when it was already gone (not an error)."""
+        try:
+            self._client.call(DELETE, {"NUMBER": number})
+        except LineNotFound:
+            self._remember(number, None)
+            return False
+        self._remember(number, None)
+        return True

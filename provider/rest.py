@@ -1,0 +1,188 @@
+"""The HTTP layer: one Bitrix24 REST call, paced, authorised, retried and classified.
+
+`RestClient.call(method, params)` POSTs JSON to `<portal>/rest/<method>` and returns
+the reply's `result`, or raises one of provider.errors. Everything the layers above
+should not think about lives here: the access token in the body, a refresh after
+expired_token, client-side pacing, retries where repeating is safe, the portal's
+302 after a rename, and keeping secrets out of every log line and exception.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError
+
+from provider import redact, rules
+from provider.auth import Auth
+from provider.classify import classify
+from provider.errors import (
+    CredentialsError,
+    ExpiredToken,
+    InputError,
+    QueryLimitExceeded,
+    RetryableApiError,
+    ServerFault,
+    TransportError,
+)
+from provider.pacing import Pacer, bucket_for
+from provider.retry import Attempts, RetryPolicy, should_retry
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+USER_AGENT = f"bitrix24-lines-pulumi/{VERSION} (+python-requests/{requests.__version__})"
+DEFAULT_TIMEOUT = (5.0, 65.0)  # (connect, read): a cloud request may run up to 60 s
+MAX_REDIRECTS = 5
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _never_sent(err: requests.RequestException) -> bool:
+    """True when the request certainly did not reach the portal (refused, connect timeout)."""
+    if isinstance(err, requests.ConnectTimeout):
+        return True
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError is one too
+
+
+class RestClient:
+    """Calls one portal's REST API; safe to share between threads."""
+
+    def __init__(
+        self,
+        portal: str,
+        auth: Auth,
+        *,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        pacer: Pacer | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        """`pacer` defaults to the process-wide bucket of `portal` (2/s, burst 50);
+        pass `pacing.LeakyBucket(5, 250)` for Enterprise or `pacing.Unpaced()` for none."""
+        self._portal = rules.portal(portal)
+        webhook_portal = getattr(auth, "portal", None)
+        if webhook_portal is not None and webhook_portal != self._portal:
+            raise CredentialsError(
+                f"bitrix24:webhookUrl belongs to {webhook_portal}, the stack's portal is"
+                f" {self._portal}",
+                "use a webhook of the stack's portal, or fix the portal address",
+            )
+        self._auth = auth
+        self._timeout = timeout
+        self._pacer = pacer if pacer is not None else bucket_for(self._portal)
+        self._policy = policy or RetryPolicy()
+        self._moved = threading.Lock()
+        self._session = requests.Session()
+        adapter = HTTPAdapter(max_retries=self._policy.connection_retry(), pool_maxsize=8)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._session.headers.update({
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        })
+        redact.guard_library_loggers()
+
+    def __repr__(self) -> str:
+        return f"RestClient(portal={self._portal!r}, auth={self._auth!r})"
+
+    @property
+    def portal(self) -> str:
+        """The portal's current address (it changes when the portal answers 302)."""
+        return self._portal
+
+    def call(
+        self, method: str, params: Mapping[str, Any] | None = None, *, idempotent: bool = True
+    ) -> Any:
+        """Run `method` and return its `result`.
+
+        `idempotent=False` (add) is repeated only after failures that prove nothing
+        was applied; an ambiguous one (read timeout, dropped connection, 500) is
+        raised as TransportError / ServerFault for the caller to reconcile.
+        """
+        params = dict(params or {})
+        attempts = Attempts(self._policy, method, self._portal)
+        renewed = False
+        while True:
+            token = self._auth.token()
+            try:
+                return self._exchange(method, params, token, attempts.remaining())
+            except ExpiredToken:
+                if renewed:
+                    raise
+                renewed = True
+                self._auth.renew(token)
+            except (RetryableApiError, TransportError) as err:
+                if isinstance(err, QueryLimitExceeded):
+                    self._pacer.saturate()
+                if not should_retry(err, idempotent):
+                    raise
+                attempts.wait(err)
+
+    def _exchange(
+        self, method: str, params: Mapping[str, Any], token: str | None, remaining: float
+    ) -> Any:
+        """One logical request: POST, following the portal's redirects with the same body."""
+        body = json.dumps({**params, "auth": token} if token else params)
+        url = self._auth.url(self._portal, method)
+        for _ in range(MAX_REDIRECTS + 1):
+            self._pacer.acquire()
+            response = self._post(method, url, body, remaining)
+            if response.status_code not in REDIRECTS or "Location" not in response.headers:
+                return self._result(method, params, response)
+            url = self._follow(url, response.headers["Location"])
+        raise TransportError(method, self._portal, f"more than {MAX_REDIRECTS} redirects")
+
+    def _post(self, method: str, url: str, body: str, remaining: float) -> requests.Response:
+        connect, read = self._timeout
+        started = time.monotonic()
+        try:
+            response = self._session.post(
+                url, data=body, timeout=(connect, max(0.1, min(read, remaining))),
+                allow_redirects=False,
+            )
+        except requests.RequestException as err:
+            cause = redact.redact(f"{type(err).__name__}: {err}")
+            raise TransportError(
+                method, self._portal, cause, maybe_applied=not _never_sent(err)
+            ) from redact.scrubbed(err)
+        log.debug("%s on %s: HTTP %s in %.0f ms", method, self._portal, response.status_code,
+                  (time.monotonic() - started) * 1000)
+        return response
+
+    def _follow(self, url: str, location: str) -> str:
+        """The portal moved (renamed): use its new address for this and every later call."""
+        target = urljoin(url, location)
+        parts = urlsplit(target)
+        new_portal = f"{parts.scheme}://{parts.netloc.lower()}"
+        if parts.scheme != "https" and not rules.is_loopback(parts.hostname or ""):
+            raise InputError(
+                "portal",
+                f"{self._portal} redirects to {new_portal}, which is not https",
+                "check the portal address; credentials are never sent over plain http",
+            )
+        with self._moved:
+            if new_portal != self._portal:
+                log.info("portal %s moved to %s; using the new address (update the stack file)",
+                         self._portal, new_portal)
+                self._portal = new_portal
+        return target
+
+    def _result(self, method: str, params: Mapping[str, Any], response: requests.Response) -> Any:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code == 200 and isinstance(body, dict) and "error" not in body:
+            if "result" in body:
+                return body["result"]
+            raise ServerFault(method, 200, "", "a reply without result")
+        raise classify(method, response.status_code, body, str(params.get("NUMBER", "")))

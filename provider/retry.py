@@ -1,0 +1,111 @@
+"""When to repeat a failed request, how long to wait, and when to give up.
+
+The waiting arithmetic is urllib3's: `Retry` keeps the history of failures and
+computes exponential backoff with jitter from it, and a second `Retry`, mounted
+on the HTTP adapter, repeats connection attempts that never reached the portal.
+What urllib3 cannot know is Bitrix24's error vocabulary and which writes are safe
+to repeat; that is `should_retry` below.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from urllib3.util.retry import Retry
+
+from provider.errors import (
+    DeadlineExceeded,
+    OperationTimeLimit,
+    QueryLimitExceeded,
+    RetryableApiError,
+    TransportError,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DEADLINE = 120.0  # seconds one operation may spend, retries included
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Knobs of the retry loop; the defaults suit a cloud portal."""
+
+    deadline: float = DEFAULT_DEADLINE
+    backoff_factor: float = 0.5  # waits 0, 1, 2, 4, ... seconds (urllib3's formula)
+    backoff_max: float = 30.0
+    backoff_jitter: float = 0.5
+    connect_retries: int = 2  # quick re-connects inside urllib3 before we count a failure
+
+    def connection_retry(self) -> Retry:
+        """urllib3 Retry for the HTTP adapter: reconnect only, never re-send a sent request."""
+        return Retry(
+            total=self.connect_retries,
+            connect=self.connect_retries,
+            read=False,
+            status=0,
+            other=0,
+            redirect=False,
+            backoff_factor=min(self.backoff_factor, 0.2),
+            raise_on_status=False,
+        )
+
+
+def should_retry(err: Exception, idempotent: bool) -> bool:
+    """True when repeating the request is safe and may help.
+
+    A non-idempotent call (add) is repeated only when the failure proves nothing
+    was applied: a connection that never reached the portal, or a limit refusal.
+    """
+    if isinstance(err, QueryLimitExceeded | OperationTimeLimit):
+        return True
+    if isinstance(err, TransportError):
+        return idempotent or not err.maybe_applied
+    return isinstance(err, RetryableApiError) and idempotent
+
+
+class Attempts:
+    """The retry state of one operation: its deadline and its urllib3 backoff history."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        method: str,
+        portal: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._policy = policy
+        self._method = method
+        self._portal = portal
+        self._clock = clock
+        self._sleep = sleep
+        self._wall = wall
+        self._start = clock()
+        self._retry = Retry(
+            total=None,
+            backoff_factor=policy.backoff_factor,
+            backoff_max=policy.backoff_max,
+            backoff_jitter=policy.backoff_jitter,
+        )
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (never negative)."""
+        return max(0.0, self._policy.deadline - (self._clock() - self._start))
+
+    def wait(self, err: Exception) -> None:
+        """Sleep before the next try, or raise DeadlineExceeded if that would overrun."""
+        self._retry = self._retry.increment(method="POST", url=self._method)
+        delay = self._retry.get_backoff_time()
+        if isinstance(err, RetryableApiError) and err.retry_at is not None:
+            delay = max(delay, err.retry_at - self._wall())
+        if delay >= self.remaining():
+            raise DeadlineExceeded(
+                self._method, self._portal, self._clock() - self._start, err
+            ) from err
+        log.info("retrying %s on %s in %.2f s after: %s", self._method, self._portal, delay, err)
+        self._sleep(delay)
