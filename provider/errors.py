@@ -108,7 +108,7 @@ class DeadlineExceeded(Bitrix24Error):
         self.seconds = seconds
         self.last = last
         super().__init__(
-            f"{method} on {portal}: gave up after {seconds:.0f} s of retries; last error: {last}"
+            f"{method} on {portal}: gave up after {seconds:.1f} s of retries; last error: {last}"
         )
 
 

@@ -1,0 +1,226 @@
+"""RestClient against the sandbox: results, redirects, and every error reply it can get."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from provider import errors
+from provider.auth import Webhook
+from provider.rest import RestClient
+from provider.sandbox import SYSTEM_ERRORS
+
+from .conftest import FAST, HOOK_CODE, Portal
+
+GET = "telephony.externalLine.get"
+ADD = "telephony.externalLine.add"
+UPDATE = "telephony.externalLine.update"
+DELETE = "telephony.externalLine.delete"
+
+
+class NoAuth:
+    """An Auth that sends no token at all, as a misconfigured client would."""
+
+    def url(self, portal: str, method: str) -> str:
+        return f"{portal}/rest/{method}"
+
+    def token(self) -> None:
+        return None
+
+    def renew(self, stale: str | None) -> None:
+        raise AssertionError("nothing to renew")
+
+
+def test_call_returns_the_result_and_add_id_is_an_integer(portal: Portal) -> None:
+    client = portal.client()
+    added = client.call(ADD, {"NUMBER": "100", "NAME": "Main", "CRM_AUTO_CREATE": "N"},
+                        idempotent=False)
+    assert added == {"ID": portal.portal_lines()["100"]["ID"]}
+    assert client.call(GET) == [{"NUMBER": "100", "NAME": "Main", "CRM_AUTO_CREATE": "N"}]
+    assert client.call(UPDATE, {"NUMBER": "100", "NAME": "X"}) == {"ID": str(added["ID"])}
+    assert client.call(DELETE, {"NUMBER": "100"}) == []
+
+
+def test_302_resends_the_same_post_and_sticks_to_the_new_address(
+    portal: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = portal.client()
+    port = portal.url.rsplit(":", 1)[1]
+    new_address = f"http://localhost:{port}"
+    portal.sb.move_to(new_address)
+    client.call(ADD, {"NUMBER": "200", "NAME": "Moved", "CRM_AUTO_CREATE": "N"},
+                idempotent=False)
+    client.call(UPDATE, {"NUMBER": "200", "NAME": "Moved twice"})
+    line = portal.portal_lines()["200"]
+    assert (line["NAME"], line["CRM_AUTO_CREATE"]) == ("Moved twice", "N")  # the body survived
+    assert client.portal == new_address
+    statuses = [(e["method"], e["status"]) for e in portal.log()]
+    assert statuses == [(ADD, 302), (ADD, 200), (UPDATE, 200)]  # later calls go straight there
+    moves = [r for r in caplog.records if r.levelno == logging.INFO and "moved to" in r.message]
+    assert len(moves) == 1 and new_address in moves[0].message
+
+
+@pytest.mark.parametrize("error_code", ["", "ERROR_CORE"])
+@pytest.mark.parametrize(
+    ("method", "params", "cls", "description"),
+    [
+        (ADD, {"NUMBER": "300", "NAME": "dup"}, errors.LineExists, "Line already exists"),
+        (UPDATE, {"NUMBER": "999", "NAME": "x"}, errors.LineNotFound,
+         "Could not find line with number 999"),
+        (DELETE, {"NUMBER": "999"}, errors.LineNotFound, "Could not find line with number 999"),
+        (UPDATE, {"NUMBER": "300"}, errors.NoFieldsToUpdate, "There are no fields to update"),
+        (ADD, {"NAME": "no number"}, errors.NumberMissing, "NUMBER should not be empty"),
+    ],
+)
+def test_line_business_errors_are_classified_by_description(
+    make_portal, leaks, error_code, method, params, cls, description
+) -> None:
+    portal = make_portal(error_code=error_code)
+    portal.sb.seed_line("local.1a2b3c4d5e.67890123", "300", name="seeded")
+    with leaks.raises(cls) as info:
+        portal.client().call(method, params, idempotent=method != ADD)
+    err = info.value
+    assert (err.code, err.description, err.status) == (error_code, description, 400)
+    assert err.number == params.get("NUMBER", "")
+    assert err.method == method
+
+
+def test_db_error_on_add_is_line_storage_failed(make_portal, leaks) -> None:
+    portal = make_portal(db_error=True)
+    with leaks.raises(errors.LineStorageFailed, match="at most 50 characters") as info:
+        portal.client().call(ADD, {"NUMBER": "400", "NAME": "x"}, idempotent=False)
+    assert info.value.description == "DB error"
+    assert len(portal.log(ADD)) == 1  # a refusal, not retried
+
+
+EXPECTED = {
+    "OVERLOAD_LIMIT": (errors.Overloaded, "do not re-run in a loop"),
+    "ACCESS_DENIED": (errors.AccessDenied, "commercial plans"),
+    "PORTAL_DELETED": (errors.PortalDeleted, "portal address in the stack file"),
+    "user_access_error": (errors.AccessDenied, "give them access"),
+    "ERROR_UNEXPECTED_ANSWER": (errors.ServerFault, ""),
+}
+
+
+def test_every_switchable_system_error_is_covered() -> None:
+    assert set(EXPECTED) == set(SYSTEM_ERRORS)
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_system_errors_map_to_classes_with_a_fix(make_portal, leaks, code: str) -> None:
+    portal = make_portal(system_error=code)
+    cls, fix = EXPECTED[code]
+    policy = FAST.__class__(deadline=0.5, backoff_factor=0.05, backoff_max=0.1)
+    with leaks.raises(errors.Bitrix24Error) as info:
+        portal.client(policy=policy).call(GET)
+    err = info.value
+    if isinstance(err, errors.DeadlineExceeded):  # a server fault is retried, then given up
+        assert len(portal.log(GET)) > 1
+        err = err.last
+    assert type(err) is cls and err.code == code
+    assert fix in str(err)
+
+
+def test_overload_limit_is_never_retried(make_portal, leaks) -> None:
+    portal = make_portal(system_error="OVERLOAD_LIMIT")
+    with leaks.raises(errors.Overloaded):
+        portal.client().call(GET)
+    assert len(portal.log(GET)) == 1
+
+
+def test_plain_http_refusal_is_invalid_request(make_portal, leaks) -> None:
+    portal = make_portal(require_https=True)
+    with leaks.raises(errors.InvalidRequest, match="https://"):
+        portal.client().call(GET)
+
+
+def test_unknown_method(portal: Portal, leaks) -> None:
+    with leaks.raises(errors.MethodNotFound, match="portal address"):
+        portal.client().call("telephony.externalLine.list")
+
+
+def test_no_auth_found(portal: Portal, leaks) -> None:
+    with leaks.raises(errors.AuthRejected, match="NO_AUTH_FOUND"):
+        portal.client(NoAuth()).call(GET)
+
+
+def test_unknown_access_token_is_invalid_token(portal: Portal, leaks) -> None:
+    auth = portal.auth({"refresh_token": "unknown-refresh-0001", "access_token": "bogus-token-1"},
+                       store=False)
+    with leaks.raises(errors.AuthRejected, match="invalid_token"):
+        portal.client(auth).call(GET)
+
+
+def test_insufficient_scope_says_to_add_telephony(make_portal, leaks) -> None:
+    portal = make_portal(scopes=("crm",))
+    with leaks.raises(errors.InsufficientScope, match="add the telephony scope"):
+        portal.client().call(GET)
+
+
+def test_batch_length_exceeded(portal: Portal, leaks) -> None:
+    cmd = {f"c{i}": GET for i in range(51)}
+    with leaks.raises(errors.BatchError, match="at most 50"):
+        portal.client().call("batch", {"halt": 0, "cmd": cmd})
+
+
+def webhook_client(portal: Portal, code: str = HOOK_CODE) -> RestClient:
+    portal.sb.add_webhook(user_id=1, code=HOOK_CODE, scopes=("telephony",))
+    return portal.client(Webhook(f"{portal.url}/rest/1/{code}/"))
+
+
+def test_webhook_calls_work_where_the_portal_admits_them(portal: Portal) -> None:
+    client = webhook_client(portal)
+    client.call(ADD, {"NUMBER": "500", "NAME": "hook"}, idempotent=False)
+    assert client.call(GET)[0]["NUMBER"] == "500"
+
+
+def test_webhook_refused_says_use_oauth(make_portal, leaks) -> None:
+    portal = make_portal(webhooks_allowed=False)
+    with leaks.raises(errors.WrongAuthType, match="use a local application"):
+        webhook_client(portal).call(GET)
+
+
+def test_wrong_webhook_code_is_invalid_credentials(portal: Portal, leaks) -> None:
+    leaks.add("wrongcode0000")
+    with leaks.raises(errors.AuthRejected, match="INVALID_CREDENTIALS"):
+        webhook_client(portal, code="wrongcode0000").call(GET)
+
+
+def test_webhook_of_another_portal_is_refused_before_any_call(portal: Portal, leaks) -> None:
+    with leaks.raises(errors.CredentialsError, match="belongs to"):
+        RestClient("https://other.bitrix24.com", Webhook(f"{portal.url}/rest/1/{HOOK_CODE}/"))
+
+
+def test_operation_time_limit_waits_until_operating_reset_at(make_portal) -> None:
+    portal = make_portal(time_budget=1.0, call_cost=2.0, budget_window=1.0)
+    client = portal.client()
+    client.call(GET)  # spends the whole budget
+    before = time.time()
+    client.call(GET)
+    refused = [e for e in portal.log(GET) if e["status"] == 429]
+    assert len(refused) >= 1 and portal.log(GET)[-1]["status"] == 200
+    # The wait honoured operating_reset_at (whole seconds), not the 0-0.3 s backoff.
+    assert time.time() - before >= 0.5
+
+
+def test_operation_time_limit_beyond_the_deadline_gives_up_at_once(make_portal, leaks) -> None:
+    portal = make_portal(time_budget=1.0, call_cost=2.0, budget_window=600.0)
+    client = portal.client()
+    client.call(GET)
+    started = time.monotonic()
+    with leaks.raises(errors.DeadlineExceeded, match="OPERATION_TIME_LIMIT") as info:
+        client.call(GET)
+    assert time.monotonic() - started < 2
+    assert isinstance(info.value.last, errors.OperationTimeLimit)
+    assert info.value.last.retry_at > time.time() + 30
+
+
+def test_nothing_listening_is_retried_even_for_add_then_gives_up(leaks) -> None:
+    client = RestClient("http://127.0.0.1:9", NoAuth(), policy=FAST.__class__(deadline=0.5))
+    with leaks.raises(errors.DeadlineExceeded, match="it was not sent") as info:
+        client.call(ADD, {"NUMBER": "1"}, idempotent=False)
+    assert isinstance(info.value.last, errors.TransportError)
+    assert info.value.last.maybe_applied is False
+    assert 0.2 < info.value.seconds < 1.0
