@@ -99,9 +99,14 @@ class Grant:
 
     @classmethod
     def from_reply(cls, reply: Mapping[str, Any]) -> Grant:
-        expires = reply.get("expires")
-        if expires is None and reply.get("expires_in") is not None:
-            expires = time.time() + float(reply["expires_in"])
+        """Expiry by our own clock from `expires_in` (immune to clock skew), else the
+        server's `expires`; one already past is dropped, since trusting it would
+        refresh before every call."""
+        now = time.time()
+        expires_in, expires = reply.get("expires_in"), reply.get("expires")
+        expires = now + float(expires_in) if expires_in else expires
+        if expires is not None and float(expires) <= now:
+            expires = None
         return cls(
             access_token=str(reply["access_token"]),
             refresh_token=str(reply["refresh_token"]),

@@ -63,8 +63,9 @@ class Leaks:
         found = set()
         for directory in self.stores:
             for path in directory.glob("*.json"):
-                tokens = json.loads(path.read_text())["tokens"]
-                found.update(t for t in (tokens["refresh_token"], tokens["access_token"]) if t)
+                with contextlib.suppress(ValueError):  # a test may corrupt it on purpose
+                    tokens = json.loads(path.read_text())["tokens"]
+                    found.update(t for t in (tokens["refresh_token"], tokens["access_token"]) if t)
         return found
 
 

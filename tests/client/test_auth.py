@@ -1,0 +1,304 @@
+"""Credentials: settings lookup, OAuth refresh and rotation, the token store, webhooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from provider import errors
+from provider.auth import OAuth, Webhook, exchange_code, settings_from, token_request
+from provider.tokenstore import TokenStore, fingerprint
+
+from .conftest import APP, HOOK_CODE, SECRET, Portal
+
+GET = "telephony.externalLine.get"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def oauth_log(portal: Portal) -> list[tuple[object, object]]:
+    return [(e["status"], e["error"]) for e in portal.log("oauth/token")]
+
+
+def stored(portal: Portal) -> dict:
+    (path,) = portal.store_dir.glob("*.json")
+    return json.loads(path.read_text())["tokens"]
+
+
+# Settings
+
+
+def test_config_wins_over_environment(tmp_path: Path) -> None:
+    config = {"bitrix24:clientId": "from.config", "bitrix24:clientSecret": "config-secret-1",
+              "bitrix24:refreshToken": "config-refresh-1", "bitrix24:tokenStore": str(tmp_path)}
+    environ = {"BITRIX24_CLIENT_ID": "from.env", "BITRIX24_CLIENT_SECRET": "env-secret-1",
+               "BITRIX24_REFRESH_TOKEN": "env-refresh-1",
+               "BITRIX24_OAUTH_SERVER": "https://oauth.bitrix24.tech"}
+    auth = settings_from(config, environ)
+    assert isinstance(auth, OAuth)
+    assert auth.client_id == "from.config"
+    assert auth.oauth_server == "https://oauth.bitrix24.tech"  # only the env had it
+    assert "config-secret-1" not in repr(auth) and "refresh" not in repr(auth)
+
+
+def test_environment_alone_is_enough(tmp_path: Path) -> None:
+    auth = settings_from({}, {"BITRIX24_CLIENT_ID": "env.app", "BITRIX24_CLIENT_SECRET": "s" * 8,
+                              "BITRIX24_ACCESS_TOKEN": "a" * 10,
+                              "BITRIX24_TOKEN_STORE": str(tmp_path)})
+    assert isinstance(auth, OAuth) and auth.oauth_server == "https://oauth.bitrix.info"
+
+
+def test_no_credentials_names_every_way_to_set_them(leaks) -> None:
+    with leaks.raises(errors.CredentialsError) as info:
+        settings_from({}, {})
+    message = str(info.value)
+    for part in ("pulumi config set bitrix24:clientId", "BITRIX24_CLIENT_ID",
+                 "pulumi config set --secret bitrix24:clientSecret",
+                 "pulumi config set --secret bitrix24:refreshToken",
+                 "pulumi config set --secret bitrix24:webhookUrl"):
+        assert part in message
+
+
+def test_missing_secret_names_exactly_that_key(leaks) -> None:
+    with leaks.raises(errors.CredentialsError) as info:
+        settings_from({"bitrix24:clientId": "app.x"}, {})
+    assert "pulumi config set --secret bitrix24:clientSecret <value>" in info.value.fix
+    assert "BITRIX24_CLIENT_SECRET" in info.value.fix
+    assert "refreshToken" not in str(info.value)
+
+
+def test_missing_refresh_token_with_an_empty_store(tmp_path: Path, leaks) -> None:
+    with leaks.raises(errors.CredentialsError, match="bitrix24:refreshToken"):
+        settings_from({"bitrix24:clientId": "app.x", "bitrix24:clientSecret": SECRET,
+                       "bitrix24:tokenStore": str(tmp_path)}, {})
+
+
+@pytest.mark.parametrize("key", ["bitrix24:oauthServer", "bitrix24:webhookUrl"])
+def test_plain_http_off_loopback_is_refused(key: str, tmp_path: Path, leaks) -> None:
+    config = {"bitrix24:clientId": "app.x", "bitrix24:clientSecret": SECRET,
+              "bitrix24:refreshToken": "r" * 10, "bitrix24:tokenStore": str(tmp_path)}
+    if key == "bitrix24:webhookUrl":
+        config = {}
+    config[key] = f"http://portal.example.com/rest/1/{HOOK_CODE}/"
+    if key == "bitrix24:oauthServer":
+        config[key] = "http://oauth.example.com"
+    with leaks.raises(errors.CredentialsError, match="plain http"):
+        settings_from(config, {})
+
+
+def test_webhook_settings(leaks) -> None:
+    auth = settings_from({}, {"BITRIX24_WEBHOOK_URL": f"https://acme.bitrix24.com/rest/7/{HOOK_CODE}/"})
+    assert isinstance(auth, Webhook)
+    assert (auth.portal, auth.user_id) == ("https://acme.bitrix24.com", "7")
+    assert HOOK_CODE not in repr(auth)
+    with leaks.raises(errors.CredentialsError, match="not an incoming webhook address"):
+        settings_from({"bitrix24:webhookUrl": "https://acme.bitrix24.com/rest/"}, {})
+
+
+# Refresh and rotation
+
+
+def test_expired_token_is_refreshed_once_and_the_rotation_is_kept(portal: Portal, leaks) -> None:
+    first = portal.tokens()
+    client = portal.client(portal.auth(first))
+    client.call(GET)
+    portal.sb.expire_access_tokens()
+    assert client.call(GET) == []
+    assert [(e["method"], e["status"], e["error"]) for e in portal.log()] == [
+        (GET, 200, None), (GET, 401, "expired_token"), ("oauth/token", 200, None), (GET, 200, None)
+    ]
+    saved = stored(portal)
+    assert saved["refresh_token"] != first["refresh_token"]
+    assert (stat.S_IMODE(os.stat(portal.store_dir).st_mode)) == 0o700
+    for path in portal.store_dir.glob("*.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert (portal.store_dir / ".gitignore").read_text() == "*\n"
+    assert saved["seed"] == fingerprint(first["refresh_token"])
+    with leaks.raises(errors.ReauthorizationRequired):  # the old refresh token is dead
+        token_request(portal.url, {"grant_type": "refresh_token", "client_id": APP,
+                                   "client_secret": SECRET,
+                                   "refresh_token": first["refresh_token"]})
+
+
+def test_each_new_process_continues_from_the_stores_newest_pair(portal: Portal) -> None:
+    configured = portal.tokens()  # what the stack config holds, unchanged all along
+    for _run in range(3):  # three runs, each a new auth + client built from the same config
+        portal.sb.expire_access_tokens()
+        client = portal.client(portal.auth(configured))
+        assert client.call(GET) == []
+    assert oauth_log(portal) == [(200, None)] * 3
+
+
+def test_a_different_configured_token_means_reauthorised_and_wins(portal: Portal) -> None:
+    portal.client(portal.auth(portal.tokens())).call(GET)
+    portal.sb.expire_access_tokens()
+    portal.client(portal.auth(portal.tokens(), access=False)).call(GET)  # rotates into the store
+    portal.sb.expire_access_tokens()  # the store's access token is dead now
+    fresh = portal.tokens()  # the user authorised again and set these in config
+    portal.sb.clear_log()
+    portal.client(portal.auth(fresh)).call(GET)
+    assert oauth_log(portal) == []  # config's live access token was used, not the store's
+
+
+def test_a_known_expiry_is_renewed_before_the_call_and_not_earlier(make_portal) -> None:
+    portal = make_portal(token_lifetime=2)
+    client = portal.client(portal.auth(access=False))
+    for _ in range(5):
+        client.call(GET)
+    assert len(oauth_log(portal)) == 1  # the first call had no access token; then none
+    time.sleep(2.2)
+    client.call(GET)
+    assert len(oauth_log(portal)) == 2
+    assert [e["status"] for e in portal.log(GET)] == [200] * 6  # never a 401
+
+
+def test_concurrent_threads_refresh_exactly_once(portal: Portal) -> None:
+    client = portal.client()
+    portal.sb.expire_access_tokens()
+    barrier = threading.Barrier(8)
+    results: list[object] = []
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(client.call(GET))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [[]] * 8
+    assert oauth_log(portal) == [(200, None)]
+
+
+def test_two_auth_objects_sharing_the_store_refresh_once(portal: Portal) -> None:
+    configured = portal.tokens()
+    clients = [portal.client(portal.auth(configured)) for _ in range(2)]
+    portal.sb.expire_access_tokens()
+    barrier = threading.Barrier(2)
+    threads = [threading.Thread(target=lambda c=c: (barrier.wait(), c.call(GET)))
+               for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert oauth_log(portal) == [(200, None)]
+    assert len([e for e in portal.log(GET) if e["status"] == 200]) == 2
+
+
+def test_separate_processes_sharing_the_store_refresh_once(portal: Portal) -> None:
+    configured = portal.tokens()
+    portal.sb.expire_access_tokens()
+    script = textwrap.dedent(f"""
+        import sys
+        from provider.auth import OAuth
+        from provider.pacing import Unpaced
+        from provider.rest import RestClient
+        from provider.tokenstore import TokenStore
+        auth = OAuth({APP!r}, sys.argv[1], refresh_token=sys.argv[2], access_token=sys.argv[3],
+                     oauth_server={portal.url!r}, store=TokenStore({str(portal.store_dir)!r}))
+        print(RestClient({portal.url!r}, auth, pacer=Unpaced()).call({GET!r}))
+    """)
+    args = [sys.executable, "-c", script, SECRET, configured["refresh_token"],
+            configured["access_token"]]
+    procs = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(3)]
+    outputs = [proc.communicate(timeout=60) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], outputs
+    assert oauth_log(portal) == [(200, None)]
+
+
+def test_invalid_grant_says_how_to_authorise_again(portal: Portal, leaks) -> None:
+    client = portal.client()
+    portal.sb.revoke_refresh_tokens(APP)
+    portal.sb.expire_access_tokens()
+    with leaks.raises(errors.ReauthorizationRequired) as info:
+        client.call(GET)
+    assert "python -m provider auth --code" in info.value.fix
+    assert "invalid_grant" in info.value.reason and APP in info.value.reason
+
+
+def test_invalid_client_is_a_credentials_error_about_the_secret(portal: Portal, leaks) -> None:
+    leaks.add("wrong-secret-value")
+    client = portal.client(portal.auth(secret="wrong-secret-value"))
+    portal.sb.expire_access_tokens()
+    with leaks.raises(errors.CredentialsError, match="bitrix24:clientSecret") as info:
+        client.call(GET)
+    assert not isinstance(info.value, errors.ReauthorizationRequired)
+
+
+def test_an_expired_access_token_without_refresh_token(portal: Portal, leaks) -> None:
+    tokens = portal.tokens()
+    client = portal.client(OAuth(APP, SECRET, access_token=tokens["access_token"],
+                                 oauth_server=portal.url))
+    portal.sb.expire_access_tokens()
+    with leaks.raises(errors.CredentialsError, match="no refresh token is set"):
+        client.call(GET)
+    assert oauth_log(portal) == []
+
+
+def test_a_token_that_expires_again_is_resent_only_once(make_portal, leaks) -> None:
+    portal = make_portal(token_lifetime=1e-6)  # every token is dead on arrival
+    client = portal.client()
+    with leaks.raises(errors.ExpiredToken, match="clock"):
+        client.call(GET)
+    assert len(portal.log(GET)) == 2
+
+
+def test_unreachable_oauth_server_leaks_nothing(portal: Portal, leaks) -> None:
+    auth = OAuth(APP, SECRET, refresh_token="refresh-token-abcdef", oauth_server="http://127.0.0.1:9")
+    leaks.add("refresh-token-abcdef")
+    with leaks.raises(errors.TransportError, match="oauth/token"):
+        portal.client(auth).call(GET)
+
+
+def test_exchange_code_gives_a_working_first_pair(portal: Portal, leaks) -> None:
+    code = portal.sb.issue_auth_code(APP)
+    leaks.add(code)
+    grant = exchange_code(portal.url, APP, SECRET, code)
+    leaks.add(grant.access_token, grant.refresh_token)
+    assert grant.access_token not in repr(grant) and grant.refresh_token not in repr(grant)
+    assert grant.client_endpoint == f"{portal.url}/rest/" and grant.scope == "telephony"
+    auth = OAuth(APP, SECRET, refresh_token=grant.refresh_token, oauth_server=portal.url)
+    assert portal.client(auth).call(GET) == []
+    with leaks.raises(errors.ReauthorizationRequired):  # a code is single-use
+        exchange_code(portal.url, APP, SECRET, code)
+
+
+def test_info_describes_the_credential_without_secrets(portal: Portal) -> None:
+    auth = portal.auth(access=False)
+    portal.client(auth).call(GET)
+    info = auth.info()
+    assert (info.mode, info.portal, info.client_id, info.scope) == (
+        "oauth", portal.url, APP, "telephony")
+    assert info.expires and info.expires > time.time()
+    assert not portal.leaks.found_in(repr(info))
+
+
+def test_an_unreadable_store_file_says_which_file(portal: Portal, leaks) -> None:
+    auth = portal.auth()
+    portal.sb.expire_access_tokens()
+    portal.client(auth).call(GET)
+    (path,) = portal.store_dir.glob("*.json")
+    path.write_text("{not json")
+    with leaks.raises(errors.CredentialsError, match=str(path)):
+        portal.auth()
+
+
+def test_reprs_show_no_secret(portal: Portal) -> None:
+    auth = portal.auth()
+    client = portal.client(auth)
+    portal.sb.expire_access_tokens()
+    client.call(GET)
+    store = TokenStore(portal.store_dir)
+    saved = store.load(auth.oauth_server, APP)
+    for obj in (auth, client, store, saved, Webhook(f"{portal.url}/rest/1/{HOOK_CODE}/")):
+        assert not portal.leaks.found_in(repr(obj)), repr(obj)
