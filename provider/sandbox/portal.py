@@ -61,7 +61,7 @@ class Sandbox:
         self._server = SandboxHTTPServer((self._host, self._port), self)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name=f"sandbox-{self.url}",
             daemon=True,
         )

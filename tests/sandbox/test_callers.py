@@ -1,0 +1,123 @@
+"""Who may call: tokens, webhooks, scopes, app.info, scope and unknown methods."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from provider.sandbox import WEBHOOK_POOL, Sandbox
+
+from .conftest import APP, Portal, error_of
+
+GET, ADD = "telephony.externalLine.get", "telephony.externalLine.add"
+WRONG_AUTH = (403, "WRONG_AUTH_TYPE", "Current authorization type is denied for this method")
+
+
+def test_no_token_at_all_is_no_auth_found(portal: Portal) -> None:
+    assert error_of(portal.call(GET, token=None)) == (
+        401,
+        "NO_AUTH_FOUND",
+        "Wrong authorization data",
+    )
+
+
+def test_never_issued_token_is_invalid_token(portal: Portal) -> None:
+    reply = portal.call(GET, token="f" * 40)
+    assert error_of(reply) == (401, "invalid_token", "Unable to get application by token")
+
+
+def test_refresh_token_is_not_an_access_token(portal: Portal) -> None:
+    reply = portal.call(GET, token=portal.tokens["refresh_token"])
+    assert error_of(reply)[1] == "invalid_token"
+
+
+def test_access_token_expires_after_its_lifetime(sandbox: Sandbox) -> None:
+    sandbox.configure(token_lifetime=1)
+    portal = Portal(sandbox)
+    assert portal.tokens["expires_in"] == 1
+    assert portal.call(GET).status_code == 200
+    time.sleep(1.1)
+    expired = (401, "expired_token", "The access token provided has expired.")
+    assert error_of(portal.call(GET)) == expired
+
+
+def test_expire_access_tokens_expires_every_token_now(portal: Portal, sandbox: Sandbox) -> None:
+    assert sandbox.expire_access_tokens() == 1
+    assert error_of(portal.call(GET))[:2] == (401, "expired_token")
+    assert portal.call(GET, token=sandbox.issue_tokens(APP)["access_token"]).status_code == 200
+
+
+def test_uninstalled_application_tokens_are_invalid(portal: Portal, sandbox: Sandbox) -> None:
+    portal.ok(ADD, NUMBER="100")
+    sandbox.remove_app(APP)
+    assert error_of(portal.call(GET))[:2] == (401, "invalid_token")
+    sandbox.add_app(APP, "secret1")
+    assert sandbox.lines(APP) == []
+
+
+def test_token_without_telephony_scope_is_insufficient_scope(sandbox: Sandbox) -> None:
+    sandbox.add_app("crm.only", "s", scopes=("crm",))
+    portal = Portal(sandbox)
+    token = sandbox.issue_tokens("crm.only")["access_token"]
+    assert error_of(portal.call(GET, token=token)) == (
+        403,
+        "insufficient_scope",
+        "The request requires higher privileges than provided by the access token",
+    )
+    assert portal.call("scope", token=token).json()["result"] == ["crm"]
+
+
+def test_app_info_and_scope(portal: Portal) -> None:
+    assert portal.ok("app.info") == {
+        "ID": 1,
+        "CODE": APP,
+        "VERSION": 1,
+        "STATUS": "L",
+        "INSTALLED": True,
+    }
+    assert portal.ok("scope") == ["telephony"]
+
+
+def test_unknown_method(portal: Portal) -> None:
+    reply = portal.call("telephony.externalLine.list")
+    assert error_of(reply) == (404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
+
+
+def test_webhook_lines_form_their_own_pool(portal: Portal, sandbox: Sandbox) -> None:
+    sandbox.add_webhook(user_id=1, code="abc123")
+    portal.ok(ADD, NUMBER="100", NAME="app")
+    reply = portal.webhook(1, "abc123", ADD + ".json", NUMBER="100", NAME="hook")
+    assert reply.json()["result"] == {"ID": 2}
+    assert portal.webhook(1, "abc123", GET).json()["result"] == [
+        {"NUMBER": "100", "NAME": "hook", "CRM_AUTO_CREATE": "Y"}
+    ]
+    assert [line["ID"] for line in sandbox.lines(WEBHOOK_POOL)] == [2]
+    assert portal.webhook(1, "abc123", "scope").json()["result"] == ["telephony"]
+    assert sandbox.request_log()[-1]["app"] == "webhook:1"
+
+
+def test_webhooks_denied_get_wrong_auth_type(portal: Portal, sandbox: Sandbox) -> None:
+    sandbox.configure(webhooks_allowed=False)
+    sandbox.add_webhook(user_id=1, code="abc123")
+    assert error_of(portal.webhook(1, "abc123", GET)) == WRONG_AUTH
+    assert error_of(portal.webhook(1, "abc123", ADD, NUMBER="100")) == WRONG_AUTH
+    assert portal.webhook(1, "abc123", "scope").status_code == 200
+    assert portal.ok(GET) == []
+
+
+def test_app_info_needs_an_application(portal: Portal, sandbox: Sandbox) -> None:
+    sandbox.add_webhook(user_id=1, code="abc123")
+    assert error_of(portal.webhook(1, "abc123", "app.info")) == WRONG_AUTH
+
+
+@pytest.mark.parametrize(("user_id", "code"), [(1, "wrong"), (2, "abc123")])
+def test_bad_webhook_credentials(portal: Portal, sandbox: Sandbox, user_id, code) -> None:
+    sandbox.add_webhook(user_id=1, code="abc123")
+    reply = portal.webhook(user_id, code, GET)
+    assert error_of(reply) == (401, "INVALID_CREDENTIALS", "Invalid request credentials")
+
+
+def test_webhook_without_telephony_scope(portal: Portal, sandbox: Sandbox) -> None:
+    sandbox.add_webhook(user_id=3, code="crm", scopes=("crm",))
+    assert error_of(portal.webhook(3, "crm", GET))[:2] == (403, "insufficient_scope")

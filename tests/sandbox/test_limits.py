@@ -1,0 +1,69 @@
+"""Request intensity (leaky bucket, 503) and per-method execution time (429)."""
+
+from __future__ import annotations
+
+import time
+
+from provider.sandbox import Sandbox
+
+from .conftest import Portal, error_of
+
+GET = "telephony.externalLine.get"
+QUERY_LIMIT = (503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+
+
+def test_bucket_refuses_past_the_burst_then_drains(sandbox: Sandbox) -> None:
+    sandbox.configure(rate=10, burst=5)
+    portal = Portal(sandbox)
+    statuses = [portal.call(GET).status_code for _ in range(8)]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5:] == [503] * 3  # made within well under 0.1 s of each other
+    assert error_of(portal.call(GET)) == QUERY_LIMIT
+    time.sleep(0.25)  # 10/s drains 2.5 places
+    assert portal.call(GET).status_code == 200
+
+
+def test_rate_zero_disables_the_bucket(portal: Portal, sandbox: Sandbox) -> None:
+    sandbox.configure(rate=0, burst=1)
+    assert {portal.call(GET).status_code for _ in range(20)} == {200}
+
+
+def test_oauth_and_admin_do_not_count(sandbox: Sandbox) -> None:
+    sandbox.configure(rate=0.001, burst=1)
+    portal = Portal(sandbox)
+    for _ in range(3):
+        assert portal.admin("GET", "settings").status_code == 200
+        assert portal.oauth(grant_type="x").status_code == 400
+    assert portal.call(GET).status_code == 200
+    assert portal.call(GET).status_code == 503
+
+
+def test_time_budget_blocks_the_method_with_429(sandbox: Sandbox) -> None:
+    sandbox.configure(time_budget=0.05, call_cost=0.02, budget_window=600)
+    portal = Portal(sandbox)
+    operating = [portal.call(GET).json()["time"]["operating"] for _ in range(3)]
+    assert operating == [0.02, 0.04, 0.06]
+    blocked = portal.call(GET)
+    assert error_of(blocked) == (
+        429,
+        "OPERATION_TIME_LIMIT",
+        "Method is blocked due to operation time limit.",
+    )
+    assert blocked.json()["time"]["operating"] == 0.06
+    assert blocked.json()["time"]["operating_reset_at"] > time.time()
+    assert portal.call("scope").status_code == 200  # the budget is per method
+
+
+def test_time_budget_frees_when_the_window_passes(sandbox: Sandbox) -> None:
+    sandbox.configure(time_budget=0.01, call_cost=0.02, budget_window=1)
+    portal = Portal(sandbox)
+    portal.call(GET)
+    reply = portal.call(GET)
+    assert reply.status_code == 429
+    time.sleep(max(0.0, reply.json()["time"]["operating_reset_at"] - time.time()) + 0.05)
+    assert portal.call(GET).status_code == 200
+
+
+def test_measured_time_is_charged_by_default(portal: Portal) -> None:
+    operating = portal.call(GET).json()["time"]["operating"]
+    assert 0 < operating < 0.5

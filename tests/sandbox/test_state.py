@@ -1,0 +1,44 @@
+"""A state file keeps applications, tokens, lines and the next line ID across restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provider.sandbox import Sandbox
+
+from .conftest import APP, SECRET, Portal
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    state = str(tmp_path / "portal.db")
+    with Sandbox(rate=0, state_path=state) as first:
+        first.add_app(APP, SECRET)
+        portal = Portal(first)
+        tokens = portal.tokens
+        portal.ok("telephony.externalLine.add", NUMBER="100", NAME="kept")
+        portal.ok("telephony.externalLine.add", NUMBER="200")
+        portal.ok("telephony.externalLine.delete", NUMBER="200")
+        member_id = tokens["member_id"]
+    with Sandbox(rate=0, state_path=state) as second:
+        portal = Portal(second)
+        assert portal.tokens["member_id"] == member_id
+        body = {"auth": tokens["access_token"], "NUMBER": "300"}
+        reply = portal.http.post(f"{second.url}/rest/telephony.externalLine.add", json=body)
+        assert reply.json()["result"] == {"ID": 3}
+        assert [line["NAME"] for line in second.lines(APP)] == ["kept", ""]
+        refreshed = portal.oauth(
+            grant_type="refresh_token",
+            client_id=APP,
+            client_secret=SECRET,
+            refresh_token=tokens["refresh_token"],
+        )
+        assert refreshed.status_code == 200
+
+
+def test_re_registering_an_app_keeps_its_lines(tmp_path: Path) -> None:
+    with Sandbox(state_path=str(tmp_path / "portal.db")) as sb:
+        assert sb.add_app(APP, SECRET) == 1
+        sb.seed_line(APP, "100")
+        assert sb.add_app(APP, "new secret", scopes=("telephony", "crm")) == 1
+        assert len(sb.lines(APP)) == 1
+        assert sb.issue_tokens(APP)["scope"] == "telephony,crm"
