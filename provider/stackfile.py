@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from provider import rules
 from provider.errors import InputError, StackFileError
-from provider.yamlsource import Mapping, Node, Scalar, Sequence, read
+from provider.yamlsource import Mapping, Node, Scalar, Sequence, read, to_data
 
 MAX_LINES = 2_000  # entries in one stack file; far above any real portal's lines
 
@@ -130,7 +130,7 @@ class _Checker:
             portal = self._text(keys["portal"], "portal", rules.portal)
         elif "portal" not in suggested:
             self._rule(root, rules.portal, None)
-        adopt = self._flag(keys["adopt"], rules.adopt) if "adopt" in keys else False
+        adopt = self._flag(keys, "adopt", rules.adopt, default=False)
         lines = self._lines(root, keys.get("lines"), bool(adopt), "lines" in suggested)
         if portal is None or lines is None:
             return None
@@ -191,12 +191,8 @@ class _Checker:
         if number is not None:
             self.numbers[number] = entry.line
         name = self._text(keys["name"], "name", rules.name) if "name" in keys else number
-        crm = (
-            self._flag(keys["crm_auto_create"], rules.crm_auto_create)
-            if ("crm_auto_create" in keys)
-            else True
-        )
-        adopt = self._flag(keys["adopt"], rules.adopt) if "adopt" in keys else default_adopt
+        crm = self._flag(keys, "crm_auto_create", rules.crm_auto_create, default=True)
+        adopt = self._flag(keys, "adopt", rules.adopt, default=default_adopt)
         if number is None or name is None or crm is None or adopt is None:
             return None
         return LineSpec(number, name, crm, adopt, entry.line)
@@ -257,12 +253,14 @@ class _Checker:
                     f'quote it{hint}: {prop}: "{node.text}"',
                 )
                 return None
-        value = node.text if isinstance(node, Scalar) else _python(node)
+        value = node.text if isinstance(node, Scalar) else to_data(node)
         return self._rule(node, rule, value)
 
-    def _flag(self, node: Node, rule: Callable[[object], bool]) -> bool | None:
-        """A YAML boolean (true/false, unquoted); the rule explains anything else."""
-        return self._rule(node, rule, _python(node))
+    def _flag(
+        self, keys: dict[str, Node], key: str, rule: Callable[[object], bool], default: bool
+    ) -> bool | None:
+        """An optional YAML boolean (true/false, unquoted); the rule explains anything else."""
+        return self._rule(keys[key], rule, to_data(keys[key])) if key in keys else default
 
     def _rule(self, node: Node, rule: Callable[[object], _T], value: object) -> _T | None:
         try:
@@ -284,12 +282,3 @@ def _what(node: Node) -> str:
     if isinstance(node, Sequence):
         return "a list"
     return repr(node.text) if node.reads_as == "text" else f"{node.text} ({node.reads_as})"
-
-
-def _python(node: Node) -> object:
-    """The node as plain Python values, for the rules' "got ..." messages."""
-    if isinstance(node, Scalar):
-        return node.value
-    if isinstance(node, Sequence):
-        return [_python(item) for item in node.items]
-    return {getattr(key, "text", "?"): _python(value) for key, value in node.pairs}

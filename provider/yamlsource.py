@@ -70,23 +70,24 @@ class Scalar:
 
     @property
     def reads_as(self) -> str:
-        """ "text" or "an integer" when every YAML reader agrees, else what some reads.
+        """ "text" when every YAML reader agrees, else what some reader takes it for.
 
         YAML 1.1 (PyYAML) and 1.2 (editors) disagree on `yes`, `12:30:00`, `1.5e10`:
-        a value whose type depends on the reader is reported, never guessed.
+        a value whose type depends on the reader is reported, never guessed. Digits
+        that one reads as text and the other as an integer (`0999`) are "an integer".
         """
         tag12 = _TAG12[type(self.value)]
         tag11 = _YAML11.resolve(yaml.ScalarNode, self.text, (self.plain, not self.plain))
         tag11 = tag11.rsplit(":", 1)[-1]
         if tag12 == tag11 == "str":
             return "text"
-        if tag12 not in ("str", "int") or tag12 == tag11:
+        if tag12 not in ("str", "int"):
             return _DESCRIPTIONS[tag12]
         if tag11 == "int" and ":" in self.text:
             return "a base-60 integer in YAML 1.1"
-        if tag11 != "str":
+        if tag11 not in ("str", "int"):
             return f"{_DESCRIPTIONS[tag11]} in YAML 1.1"
-        return f"{_DESCRIPTIONS[tag12]} in YAML 1.2"
+        return _DESCRIPTIONS["int"]
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,15 @@ def read(path: str, max_items: int) -> Node | None:
     first problem that stops reading, InputError when the file cannot be opened.
     """
     return _Composer(path, _decode(path), max_items).document()
+
+
+def to_data(node: Node) -> object:
+    """The node as plain Python values, as a YAML 1.2 reader (a JSON Schema tool) sees it."""
+    if isinstance(node, Scalar):
+        return node.value
+    if isinstance(node, Sequence):
+        return [to_data(item) for item in node.items]
+    return {getattr(key, "text", repr(key)): to_data(value) for key, value in node.pairs}
 
 
 def _decode(path: str) -> str:
@@ -177,7 +187,11 @@ class _Composer:
             root = self._node(next(self.events), depth=1)
             next(self.events)  # DocumentEnd
             if not isinstance(extra := next(self.events), yaml.StreamEndEvent):
-                raise self._refused(extra, "holds more than one YAML document", "remove the ---")
+                raise self._refused(
+                    extra,
+                    "holds more than one YAML document",
+                    "keep one: a stack file declares one portal; remove this --- and what follows",
+                )
             return root
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
@@ -188,7 +202,7 @@ class _Composer:
                 mark.line + 1,
                 mark.column + 1,
                 "file",
-                _TAB if on_tab else f"is not valid YAML: {err.problem or err.context}",
+                _TAB if on_tab else f"is not valid YAML: {_syntax(err)}",
                 "indent with spaces" if on_tab else "correct the YAML at this position",
             ) from err
 
@@ -198,7 +212,8 @@ class _Composer:
                 event, "uses a YAML anchor or alias; stack files take none", "write it out in full"
             )
         if getattr(event, "tag", None) not in (None, "!"):
-            raise self._refused(event, f"uses the YAML tag {event.tag}", "remove the tag")
+            tag = event.tag.replace("tag:yaml.org,2002:", "!!")
+            raise self._refused(event, f"uses the YAML tag {tag}", "remove the tag")
         line, column = event.start_mark.line + 1, event.start_mark.column + 1
         if isinstance(event, yaml.ScalarEvent):
             return Scalar(event.value, event.implicit[0] and not event.style, line, column)
@@ -225,3 +240,11 @@ class _Composer:
     def _refused(self, event: yaml.Event, reason: str, fix: str) -> StackFileError:
         mark = event.start_mark
         return StackFileError(self.path, mark.line + 1, mark.column + 1, "file", reason, fix)
+
+
+def _syntax(err: yaml.MarkedYAMLError) -> str:
+    """The parser's complaint, with where the construct it was reading began."""
+    if err.context and err.context_mark and err.problem:
+        start = err.context_mark
+        return f"{err.problem} {err.context} that starts at {start.line + 1}:{start.column + 1}"
+    return str(err.problem or err.context)
