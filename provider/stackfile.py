@@ -51,7 +51,7 @@ class PortalSpec:
 class StackFileErrors(InputError):
     """Every error found in one stack file, so one run shows all there is to fix.
 
-    `errors` holds the StackFileErrors in file order; the message has one per line.
+    `errors` holds each StackFileError in file order; the message has one per line.
     """
 
     def __init__(self, errors: Iterable[StackFileError]) -> None:

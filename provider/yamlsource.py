@@ -141,7 +141,7 @@ def _decode(path: str) -> str:
         ) from err
     if len(data) > MAX_FILE_BYTES:
         raise StackFileError(path, 1, 1, "file", f"is over {MAX_FILE_BYTES:,} bytes", _SPLIT)
-    if (lines := data.count(b"\n") + 1) > MAX_SOURCE_LINES:
+    if (lines := data.count(b"\n") + (not data.endswith(b"\n"))) > MAX_SOURCE_LINES:
         raise StackFileError(
             path, 1, 1, "file", f"has {lines:,} lines, over {MAX_SOURCE_LINES:,}", _SPLIT
         )

@@ -50,9 +50,10 @@ def test_file_of_100000_short_lines_under_the_byte_limit_is_refused_quickly(
 ) -> None:
     path = tmp_path / "long.yaml"
     path.write_text(HEADER + '  - number: "74951234567"\n' + "#\n" * 99_997)
+    assert path.read_text().count("\n") == 100_000
     assert path.stat().st_size < MAX_FILE_BYTES
     assert refused_within_bound(path) == (
-        f"{path}:1:1: file: has 100,001 lines, over 20,000. "
+        f"{path}:1:1: file: has 100,000 lines, over 20,000. "
         "Fix: a stack file declares one portal's lines; remove what does not belong there"
     )
 
