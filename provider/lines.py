@@ -32,7 +32,7 @@ ADD = "telephony.externalLine.add"
 UPDATE = "telephony.externalLine.update"
 GET = "telephony.externalLine.get"
 DELETE = "telephony.externalLine.delete"
-ADD_ATTEMPTS = 3  # adds after which an ambiguous failure is raised instead of retried
+ADD_ATTEMPTS = 5  # ambiguous adds in a row (each checked by a fresh get) before giving up
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,80 @@
+"""Pacing and retries against a sandbox with its limits on and faults injected."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from provider import errors
+from provider.lines import Line
+from provider.pacing import Unpaced
+from provider.rest import RestClient
+
+from .conftest import FAST, Portal
+
+GET = "telephony.externalLine.get"
+
+
+def burst(clients: list[RestClient], calls: int) -> None:
+    """`calls` gets spread over one thread per client, as the engine's four workers do."""
+    def work(client: RestClient) -> None:
+        for _ in range(calls // len(clients)):
+            client.call(GET)
+
+    workers = [threading.Thread(target=work, args=(client,)) for client in clients]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+def test_pacing_keeps_a_120_call_burst_under_the_portal_limit(make_portal) -> None:
+    portal = make_portal(rate=2.0, burst=50)  # a cloud portal's real limits: ~40 s
+    auth = portal.auth()
+    # Four clients, no pacer given: they find the process-wide bucket of the portal.
+    clients = [RestClient(portal.url, auth, policy=FAST) for _ in range(4)]
+    burst(clients, 120)
+    statuses = Counter(e["status"] for e in portal.log(GET))
+    assert statuses == {200: 120}
+
+
+def test_without_pacing_the_same_burst_meets_503_and_retries_through(make_portal) -> None:
+    portal = make_portal(rate=20.0, burst=50)
+    client = portal.client(pacer=Unpaced())
+    burst([client] * 4, 120)
+    statuses = Counter(e["status"] for e in portal.log(GET))
+    assert statuses[200] == 120 and statuses[503] > 0  # the control: the limit is real
+
+
+def test_retries_converge_under_500_503_and_dropped_connections(portal: Portal) -> None:
+    lines = portal.lines()
+    portal.sb.set_faults(error500=0.1, limit503=0.15, drop=0.05, commit_drop=0.1, seed=11)
+    for i in range(15):
+        number = str(2000 + i)
+        lines.add(Line(number, f"n{i}", True))
+        lines.update(number, name=f"renamed {i}")
+        assert lines.find(number, fresh=True) == Line(number, f"renamed {i}", True)
+        if i % 3 == 0:
+            lines.delete(number)
+    portal.sb.set_faults()
+    expected = {str(2000 + i) for i in range(15) if i % 3}
+    assert set(portal.portal_lines()) == expected
+    faults = Counter(e["fault"] for e in portal.log())
+    assert all(faults[kind] for kind in ("error500", "limit503", "drop", "commit_drop"))
+
+
+def test_persistent_server_faults_end_at_the_deadline(portal: Portal, leaks) -> None:
+    portal.sb.set_faults(error500=1.0)
+    client = portal.client(policy=FAST.__class__(deadline=1.0, backoff_factor=0.05))
+    with leaks.raises(errors.DeadlineExceeded, match="gave up after") as info:
+        client.call(GET)
+    assert isinstance(info.value.last, errors.ServerFault)
+    assert len(portal.log(GET)) >= 3
+
+
+def test_an_ambiguous_500_on_add_reaches_the_caller_unretried(portal: Portal, leaks) -> None:
+    portal.sb.set_faults(error500=1.0)
+    with leaks.raises(errors.ServerFault):
+        portal.client().call("telephony.externalLine.add", {"NUMBER": "77", "NAME": "x"},
+                             idempotent=False)
+    assert len(portal.log("telephony.externalLine.add")) == 1
