@@ -9,6 +9,9 @@ export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$_root/.pulumi/state}
 # The demo's stack config holds only sandbox secrets; its passphrase is this documented one.
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-sandbox-demo}
 export PULUMI_SKIP_UPDATE_CHECK=true
+# Rotated refresh tokens are kept here between runs (README: "Credentials for pipelines").
+export BITRIX24_TOKEN_STORE=${BITRIX24_TOKEN_STORE:-$_root/.pulumi/tokens}
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-mkdir -p "$PULUMI_HOME" "${PULUMI_BACKEND_URL#file://}" 2>/dev/null || true
+mkdir -p "$PULUMI_HOME"
+[[ $PULUMI_BACKEND_URL == file://* ]] && mkdir -p "${PULUMI_BACKEND_URL#file://}"
 unset _root

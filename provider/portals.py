@@ -1,0 +1,42 @@
+"""One LinesApi per portal for the life of the provider process.
+
+The engine runs one provider process per deployment and calls it from up to
+four threads at once. Sharing one LinesApi (and so one cached line list, one
+pacer and one token refresher) per portal is what keeps a run to a single
+`get` and under the portal's rate limit. Credentials arrive through
+`configure`, in this process only; they live here, in module state, and never
+on the pickled provider instance.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from provider.auth import SETTINGS, settings_from
+from provider.lines import LinesApi
+from provider.rest import RestClient
+
+_lock = threading.Lock()
+_config: dict[str, str] = {}
+_apis: dict[str, LinesApi] = {}
+
+
+def configure(config: Any) -> None:
+    """Keep the stack's `bitrix24:*` config (decrypted by the engine) for later connections."""
+    values = {key: config.get(key) for key, _ in SETTINGS.values()}
+    with _lock:
+        _config.clear()
+        _config.update({key: str(value) for key, value in values.items() if value is not None})
+        _apis.clear()
+
+
+def lines_for(portal: str) -> LinesApi:
+    """The shared LinesApi of `portal`, connecting on first use."""
+    with _lock:
+        api = _apis.get(portal)
+        if api is None:
+            api = LinesApi(RestClient(portal, settings_from(_config, os.environ)))
+            _apis[portal] = api
+        return api

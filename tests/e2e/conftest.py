@@ -1,0 +1,61 @@
+"""Fixtures for end-to-end runs: the real `pulumi` CLI against a sandbox portal on loopback."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from provider.sandbox import Sandbox
+from tests.e2e.pulumi_cli import PULUMI_BIN, PulumiProject
+
+CLIENT_ID = "local.e2e"
+CLIENT_SECRET = "e2e-client-secret-DO-NOT-LEAK"
+_stacks = itertools.count(1)
+
+if not (PULUMI_BIN / "pulumi").exists():
+    pytest.exit("the Pulumi CLI is missing: run scripts/test, which bootstraps it", returncode=2)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as portal:
+        portal.add_app(CLIENT_ID, CLIENT_SECRET, scopes=("telephony",))
+        yield portal
+
+
+def connect(project: PulumiProject, portal: Sandbox, client_id: str = CLIENT_ID,
+            client_secret: str = CLIENT_SECRET) -> dict[str, str]:
+    """Give the stack a fresh token pair the way a user would: as secret stack config."""
+    tokens = portal.issue_tokens(client_id)
+    project.config_set("bitrix24:clientId", client_id)
+    project.config_set("bitrix24:clientSecret", client_secret, secret=True)
+    project.config_set("bitrix24:refreshToken", tokens["refresh_token"], secret=True)
+    project.config_set("bitrix24:accessToken", tokens["access_token"], secret=True)
+    project.config_set("bitrix24:oauthServer", portal.url)
+    return {"client_secret": client_secret, **tokens}
+
+
+@pytest.fixture
+def project(tmp_path: Path, sandbox: Sandbox) -> PulumiProject:
+    stack = f"e2e{next(_stacks)}"
+    proj = PulumiProject.create(tmp_path / "project", stack, {})
+    proj.secrets = connect(proj, sandbox)
+    return proj
+
+
+def stack_file(portal: Sandbox, *lines: tuple[str, str] | tuple[str, str, bool]) -> dict:
+    return {
+        "portal": portal.url,
+        "lines": [
+            {"number": number, "name": name, **({"crm_auto_create": rest[0]} if rest else {})}
+            for number, name, *rest in lines
+        ],
+    }
+
+
+def portal_lines(portal: Sandbox, client_id: str = CLIENT_ID) -> dict[str, dict]:
+    """The application's lines as the portal holds them, by NUMBER."""
+    return {line["NUMBER"]: line for line in portal.lines(client_id)}

@@ -1,0 +1,107 @@
+"""Drives the real `pulumi` CLI on a throw-away copy of the project.
+
+Each test gets its own project folder (the repo's Pulumi.yaml, __main__.py and
+provider/ linked in, a stacks/ folder of its own), its own PULUMI_HOME and its
+own file state backend, so tests never see each other's stacks or the demo's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PULUMI_BIN = REPO / ".cache" / "pulumi" / "bin"
+TIMEOUT = 600
+
+
+@dataclass
+class PulumiProject:
+    """A project folder plus the environment every `pulumi` call in it runs with."""
+
+    root: Path
+    stack: str
+    env: dict[str, str] = field(default_factory=dict)
+    transcript: list[str] = field(default_factory=list)
+    secrets: dict[str, str] = field(default_factory=dict)  # what must never leak
+
+    @classmethod
+    def create(cls, root: Path, stack: str, env: dict[str, str]) -> PulumiProject:
+        root.mkdir(parents=True, exist_ok=True)
+        for name in ("Pulumi.yaml", "__main__.py", "provider", ".venv"):
+            (root / name).symlink_to(REPO / name)
+        (root / "stacks").mkdir()
+        base = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("BITRIX24_", "PULUMI_"))
+        }
+        base.update(
+            PATH=f"{PULUMI_BIN}{os.pathsep}{REPO / '.venv' / 'bin'}{os.pathsep}{base['PATH']}",
+            PULUMI_HOME=str(root / ".pulumi-home"),
+            PULUMI_BACKEND_URL=f"file://{root / '.pulumi-state'}",
+            PULUMI_CONFIG_PASSPHRASE="e2e-test",
+            PULUMI_SKIP_UPDATE_CHECK="true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+            BITRIX24_TOKEN_STORE=str(root / ".tokens"),
+        )
+        base.update(env)
+        (root / ".pulumi-state").mkdir()
+        project = cls(root, stack, base)
+        project.run("stack", "init", stack)
+        return project
+
+    def write_stack(self, data: dict[str, Any] | str) -> Path:
+        path = self.root / "stacks" / f"{self.stack}.yaml"
+        text = data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False)
+        path.write_text(text)
+        return path
+
+    def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None):
+        cmd = ["pulumi", *args, "--non-interactive", "--cwd", str(self.root)]
+        if args[0] not in ("stack", "config"):
+            cmd += ["--stack", self.stack]
+        result = subprocess.run(
+            cmd,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        self.transcript.append(f"$ {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"pulumi {' '.join(args)} exited {result.returncode}\n"
+                f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+            )
+        return result
+
+    def config_set(self, key: str, value: str, *, secret: bool = False) -> None:
+        flags = ["--secret"] if secret else []
+        self.run("config", "set", "--stack", self.stack, key, value, *flags)
+
+    def up(self, *extra: str, check: bool = True):
+        return self.run("up", "--yes", "--skip-preview", *extra, check=check)
+
+    def preview_json(self, *extra: str, check: bool = True) -> dict[str, Any]:
+        result = self.run("preview", "--json", *extra, check=check)
+        return json.loads(result.stdout)
+
+    def state(self) -> dict[str, Any]:
+        return json.loads(self.run("stack", "export", "--stack", self.stack).stdout)
+
+    def line_resources(self) -> dict[str, dict[str, Any]]:
+        """The ExternalLine resources in state, by number."""
+        resources = self.state()["deployment"].get("resources", [])
+        return {
+            res["outputs"]["number"]: res
+            for res in resources
+            if res["type"] == "pulumi-python:dynamic/bitrix24:ExternalLine"
+        }
