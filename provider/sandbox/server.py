@@ -12,6 +12,7 @@ import socket
 import sys
 import threading
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from .portal import Sandbox
 
 JSON_TYPE = "application/json; charset=utf-8"
+MAX_HEADERS = 100
+MAX_LINE = 65536
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -65,13 +68,50 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: SandboxHTTPServer
+    fields: dict[str, str]
+    """The request's header fields by lower-case name."""
+
+    def parse_request(self) -> bool:
+        """Read the request line and headers; a lean stand-in for the stdlib's version.
+
+        The stdlib parses headers with the email package, which took half the time
+        of a call; JSON-over-HTTP/1.x needs only names, values and three rules.
+        """
+        self.command = None
+        self.close_connection = True
+        self.requestline = str(self.raw_requestline, "latin-1").rstrip("\r\n")
+        words = self.requestline.split()
+        if len(words) != 3 or words[2] not in ("HTTP/1.0", "HTTP/1.1"):
+            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request line {self.requestline!r}")
+            return False
+        self.command, self.path, self.request_version = words
+        self.fields = {}
+        for _ in range(MAX_HEADERS + 1):
+            line = self.rfile.readline(MAX_LINE + 1)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            if len(line) > MAX_LINE:
+                self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Header line too long")
+                return False
+            name, _, value = str(line, "latin-1").partition(":")
+            self.fields[name.strip().lower()] = value.strip()
+        else:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
+            return False
+        connection = self.fields.get("connection", "").lower()
+        self.close_connection = connection == "close" or (
+            self.request_version == "HTTP/1.0" and connection != "keep-alive"
+        )
+        if self.fields.get("expect", "").lower() == "100-continue":
+            return self.handle_expect_100()
+        return True
 
     def do_GET(self) -> None:
         started = time.perf_counter()
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        length = int(self.fields.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
-        content_type = self.headers.get("Content-Type", "")
+        content_type = self.fields.get("content-type", "")
         if split.path == "/rest" or split.path.startswith("/rest/"):
             self._rest(started, split.path, split.query, body, content_type)
         elif split.path.rstrip("/") == "/oauth/token":
@@ -86,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _rest(self, started: float, path: str, query: str, body: bytes, ctype: str) -> None:
         sb = self.server.sandbox
-        outcome = handle_rest(sb, self.headers.get("Host", ""), path, query, body, ctype)
+        outcome = handle_rest(sb, self.fields.get("host", ""), path, query, body, ctype)
         dropped = outcome.status is None or outcome.drop_after
         if outcome.delay:
             time.sleep(outcome.delay)
@@ -134,14 +174,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: object | None, headers: dict[str, str] | None = None
     ) -> None:
+        # Head and body in one write: two small writes cost a second syscall per reply.
         data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", JSON_TYPE)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.log_request(status)
+        head = [
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+            f"Content-Type: {JSON_TYPE}",
+            f"Content-Length: {len(data)}",
+            *(f"{name}: {value}" for name, value in (headers or {}).items()),
+        ]
+        if self.close_connection:
+            head.append("Connection: close")
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
 
     def _drop(self) -> None:
         """Close the connection without a byte of reply, as a dying proxy would."""
