@@ -51,6 +51,17 @@ SETTINGS = {
 """Each setting's stack-config key and environment variable (design.md)."""
 
 
+@dataclass(frozen=True)
+class AuthInfo:
+    """What a credential is, without any secret: for `python -m provider auth check`."""
+
+    mode: str  # "oauth" or "webhook"
+    portal: str  # from the token reply's client_endpoint, "" until known
+    client_id: str
+    scope: str
+    expires: float | None
+
+
 class Auth(Protocol):
     """What the REST client needs from a credential."""
 
@@ -64,6 +75,10 @@ class Auth(Protocol):
 
     def renew(self, stale: str | None) -> None:
         """Replace the token `stale` the portal called expired (once for all threads)."""
+        ...
+
+    def info(self) -> AuthInfo:
+        """What this credential is, as far as known without asking the portal."""
         ...
 
 
@@ -205,16 +220,8 @@ class Webhook:
             "create a new incoming webhook and set bitrix24:webhookUrl to it, or use OAuth",
         )
 
-
-@dataclass(frozen=True)
-class AuthInfo:
-    """What a credential is, without any secret: for `python -m provider auth check`."""
-
-    mode: str  # "oauth" or "webhook"
-    portal: str  # from the token reply's client_endpoint, "" until known
-    client_id: str
-    scope: str
-    expires: float | None
+    def info(self) -> AuthInfo:
+        return AuthInfo("webhook", self.portal, "", "", None)
 
 
 class OAuth:

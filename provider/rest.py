@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -22,7 +23,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 
 from provider import redact, rules
-from provider.auth import Auth
+from provider.auth import Auth, AuthInfo
 from provider.classify import classify
 from provider.errors import (
     CredentialsError,
@@ -98,6 +99,13 @@ class RestClient:
     def portal(self) -> str:
         """The portal's current address (it changes when the portal answers 302)."""
         return self._portal
+
+    def check(self) -> AuthInfo:
+        """Who we are on the portal and what we may do, without a secret: for the CLI's
+        `auth check`. Asks `scope` (allowed for applications and webhooks alike)."""
+        scopes = self.call("scope")
+        scope = ",".join(scopes) if isinstance(scopes, list) else str(scopes)
+        return replace(self._auth.info(), portal=self._portal, scope=scope)
 
     def call(
         self, method: str, params: Mapping[str, Any] | None = None, *, idempotent: bool = True

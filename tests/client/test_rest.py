@@ -8,7 +8,7 @@ import time
 import pytest
 
 from provider import errors
-from provider.auth import Webhook
+from provider.auth import AuthInfo, Webhook
 from provider.rest import RestClient
 from provider.sandbox import SYSTEM_ERRORS
 
@@ -22,6 +22,9 @@ DELETE = "telephony.externalLine.delete"
 
 class NoAuth:
     """An Auth that sends no token at all, as a misconfigured client would."""
+
+    def info(self) -> AuthInfo:
+        return AuthInfo("none", "", "", "", None)
 
     def url(self, portal: str, method: str) -> str:
         return f"{portal}/rest/{method}"
@@ -224,3 +227,21 @@ def test_nothing_listening_is_retried_even_for_add_then_gives_up(leaks) -> None:
     assert isinstance(info.value.last, errors.TransportError)
     assert info.value.last.maybe_applied is False
     assert 0.2 < info.value.seconds < 1.0
+
+
+def test_a_dead_webhook_portal_leaks_no_code(leaks) -> None:
+    client = RestClient("http://127.0.0.1:9", Webhook(f"http://127.0.0.1:9/rest/1/{HOOK_CODE}/"),
+                        policy=FAST.__class__(deadline=0.3))
+    with leaks.raises(errors.DeadlineExceeded):
+        client.call(GET)
+
+
+def test_check_describes_oauth_and_webhook_credentials(make_portal) -> None:
+    portal = make_portal(scopes=("telephony", "crm"))
+    info = portal.client(portal.auth(access=False)).check()
+    assert (info.mode, info.portal, info.client_id, info.scope) == (
+        "oauth", portal.url, "local.1a2b3c4d5e.67890123", "telephony,crm")
+    assert info.expires is not None and info.expires > time.time()
+    hook = webhook_client(portal).check()
+    assert (hook.mode, hook.portal, hook.client_id, hook.scope) == (
+        "webhook", portal.url, "", "telephony")
