@@ -16,29 +16,21 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import requests
 
 from provider import redact
-from provider.errors import CredentialsError, ReauthorizationRequired, TransportError
+from provider.errors import CredentialsError
+from provider.oauth import AUTHORISE_FIX, Grant, exchange_code, token_request
 from provider.rules import is_loopback
-from provider.tokenstore import DEFAULT_DIRECTORY, Saved, TokenStore, choose
+from provider.tokenstore import DEFAULT_DIRECTORY, Saved, TokenStore, choose, fingerprint
 
 log = logging.getLogger(__name__)
 
 DEFAULT_OAUTH_SERVER = "https://oauth.bitrix.info"
-TOKEN_PATH = "/oauth/token/"
-OAUTH_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds for the OAuth server
-AUTHORISE_FIX = (
-    "authorise the application again: open https://<portal>/oauth/authorize/?client_id=<client id>"
-    " as an administrator, then run `python -m provider auth --code <code>` within 30 seconds"
-    " (or set the new pair's refresh token: pulumi config set --secret bitrix24:refreshToken"
-    " <token>)"
-)
-
 SETTINGS = {
     "client_id": ("bitrix24:clientId", "BITRIX24_CLIENT_ID"),
     "client_secret": ("bitrix24:clientSecret", "BITRIX24_CLIENT_SECRET"),
@@ -99,94 +91,6 @@ def _checked_url(setting: str, url: str) -> str:
             "use https (plain http is accepted for loopback addresses only)",
         )
     return url.strip()
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One successful reply of the OAuth server; repr shows no token."""
-
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires: float | None
-    client_endpoint: str
-    scope: str
-    member_id: str
-
-    @classmethod
-    def from_reply(cls, reply: Mapping[str, Any]) -> Grant:
-        """Expiry by our own clock from `expires_in` (immune to clock skew), else the
-        server's `expires`; one already past is dropped, since trusting it would
-        refresh before every call."""
-        now = time.time()
-        expires_in, expires = reply.get("expires_in"), reply.get("expires")
-        expires = now + float(expires_in) if expires_in else expires
-        if expires is not None and float(expires) <= now:
-            expires = None
-        return cls(
-            access_token=str(reply["access_token"]),
-            refresh_token=str(reply["refresh_token"]),
-            expires=None if expires is None else float(expires),
-            client_endpoint=str(reply.get("client_endpoint", "")),
-            scope=str(reply.get("scope", "")),
-            member_id=str(reply.get("member_id", "")),
-        )
-
-
-def _oauth_error(client_id: str, status: int, code: str, description: str) -> CredentialsError:
-    said = f"the OAuth server refused {client_id} (HTTP {status} {code}: {description})"
-    if code == "invalid_grant":
-        return ReauthorizationRequired(said + "; the refresh token is spent or expired",
-                                       AUTHORISE_FIX)
-    fixes = {
-        "invalid_client": "check that bitrix24:clientId and bitrix24:clientSecret are those of"
-        " the local application (Developer resources > Other > Local application)",
-        "insufficient_scope": "add the telephony scope to the local application, then authorise"
-        " it again",
-        "PAYMENT_REQUIRED": "the portal's plan does not allow this application; renew the plan",
-    }
-    return CredentialsError(said, fixes.get(code, "check the bitrix24:oauthServer setting"))
-
-
-def token_request(
-    oauth_server: str,
-    params: Mapping[str, str],
-    *,
-    session: requests.Session | None = None,
-    timeout: tuple[float, float] = OAUTH_TIMEOUT,
-) -> Grant:
-    """GET `<oauth_server>/oauth/token/` as documented; the query carries secrets, so
-    nothing here logs or raises the URL (see provider.redact)."""
-    redact.guard_library_loggers()
-    redact.remember(*(params.get(k) for k in ("client_secret", "refresh_token", "code")))
-    client_id = params.get("client_id", "")
-    try:
-        response = (session or requests).get(
-            oauth_server.rstrip("/") + TOKEN_PATH, params=params, timeout=timeout,
-            headers={"Accept": "application/json"}, allow_redirects=False,
-        )
-        body = response.json()
-    except requests.RequestException as err:
-        cause = redact.redact(f"{type(err).__name__}: {err}")
-        raise TransportError("oauth/token", oauth_server, cause) from redact.scrubbed(err)
-    except ValueError as err:
-        raise CredentialsError(
-            f"{oauth_server} answered HTTP {response.status_code} without JSON",
-            "check the bitrix24:oauthServer setting",
-        ) from err
-    if not isinstance(body, dict) or response.status_code != 200 or "error" in body:
-        body = body if isinstance(body, dict) else {}
-        raise _oauth_error(client_id, response.status_code, str(body.get("error", "")),
-                           redact.redact(str(body.get("error_description", ""))))
-    grant = Grant.from_reply(body)
-    redact.remember(grant.access_token, grant.refresh_token)
-    return grant
-
-
-def exchange_code(oauth_server: str, client_id: str, client_secret: str, code: str) -> Grant:
-    """Trade an authorization code (valid 30 s) for the first token pair; the CLI's `auth`."""
-    params = {"grant_type": "authorization_code", "client_id": client_id,
-              "client_secret": client_secret, "code": code}
-    return token_request(_checked_url("bitrix24:oauthServer", oauth_server), params)
 
 
 class Webhook:
@@ -316,17 +220,23 @@ class OAuth:
         )
         log.info("refreshed the access token of %s (valid until %s)", self.client_id,
                  time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(grant.expires or 0)))
-        return replace(
-            current, seed=self._seed or "", refresh_token=grant.refresh_token,
-            access_token=grant.access_token, expires=grant.expires,
-            client_endpoint=grant.client_endpoint, scope=grant.scope, member_id=grant.member_id,
-        )
+        return _saved(self._seed or "", grant)
 
     def info(self) -> AuthInfo:
         """What the last token reply (or the store) said, secrets left out."""
         state = self._state
-        portal = state.client_endpoint.removesuffix("/").removesuffix("/rest")
-        return AuthInfo("oauth", portal, self.client_id, state.scope, state.expires)
+        return AuthInfo("oauth", _portal_of(state.client_endpoint), self.client_id, state.scope,
+                        state.expires)
+
+
+def _portal_of(client_endpoint: str) -> str:
+    """"https://<portal>/rest/" -> "https://<portal>"."""
+    return client_endpoint.removesuffix("/").removesuffix("/rest")
+
+
+def _saved(seed: str, grant: Grant) -> Saved:
+    return Saved(seed, grant.refresh_token, grant.access_token, grant.expires,
+                 grant.client_endpoint, grant.scope, grant.member_id)
 
 
 def _setting(config: Mapping[str, str], environ: Mapping[str, str], name: str) -> str | None:
@@ -335,18 +245,9 @@ def _setting(config: Mapping[str, str], environ: Mapping[str, str], name: str) -
     return value.strip() if value and value.strip() else None
 
 
-def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth:
-    """Build the credential from the stack config, falling back to the environment.
-
-    Each key is looked up in `config` first (`bitrix24:clientId`, ...), then in
-    `environ` (`BITRIX24_CLIENT_ID`, ...): config wins, so a stack can override a
-    developer's shell. OAuth is used when a client id is set; otherwise a webhook
-    URL; otherwise CredentialsError names the settings to provide.
-    """
+def _application(config: Mapping[str, str], environ: Mapping[str, str]) -> tuple[str, str]:
+    """(client id, client secret), or CredentialsError naming what to set."""
     client_id = _setting(config, environ, "client_id")
-    webhook_url = _setting(config, environ, "webhook_url")
-    if client_id is None and webhook_url is not None:
-        return Webhook(webhook_url)
     if client_id is None:
         raise CredentialsError(
             "no Bitrix24 credentials are configured",
@@ -357,11 +258,51 @@ def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth
     if secret is None:
         raise CredentialsError(f"bitrix24:clientSecret is not set for {client_id}",
                                _how_to_set("client_secret"))
-    store = TokenStore(_setting(config, environ, "token_store") or DEFAULT_DIRECTORY)
+    return client_id, secret
+
+
+def _oauth_server(config: Mapping[str, str], environ: Mapping[str, str]) -> str:
+    server = _setting(config, environ, "oauth_server") or DEFAULT_OAUTH_SERVER
+    return _checked_url("bitrix24:oauthServer", server).rstrip("/")
+
+
+def _store(config: Mapping[str, str], environ: Mapping[str, str]) -> TokenStore:
+    return TokenStore(_setting(config, environ, "token_store") or DEFAULT_DIRECTORY)
+
+
+def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth:
+    """Build the credential from the stack config, falling back to the environment.
+
+    Each key is looked up in `config` first (`bitrix24:clientId`, ...), then in
+    `environ` (`BITRIX24_CLIENT_ID`, ...): config wins, so a stack can override a
+    developer's shell. OAuth is used when a client id is set; otherwise a webhook
+    URL; otherwise CredentialsError names the settings to provide.
+    """
+    webhook_url = _setting(config, environ, "webhook_url")
+    if _setting(config, environ, "client_id") is None and webhook_url is not None:
+        return Webhook(webhook_url)
+    client_id, secret = _application(config, environ)
     return OAuth(
         client_id, secret,
         refresh_token=_setting(config, environ, "refresh_token"),
         access_token=_setting(config, environ, "access_token"),
-        oauth_server=_setting(config, environ, "oauth_server") or DEFAULT_OAUTH_SERVER,
-        store=store,
+        oauth_server=_oauth_server(config, environ),
+        store=_store(config, environ),
     )
+
+
+def authorise(config: Mapping[str, str], environ: Mapping[str, str], code: str) -> AuthInfo:
+    """`python -m provider auth --code <code>`: trade an authorization code for the first
+    pair and keep it in the token store, where every later run finds it.
+
+    A refresh token still set in config is recorded as the pair's seed, so the store
+    supersedes it; otherwise that spent token would win as a "re-authorisation".
+    """
+    client_id, secret = _application(config, environ)
+    server = _oauth_server(config, environ)
+    grant = exchange_code(server, client_id, secret, code)
+    seed = fingerprint(_setting(config, environ, "refresh_token") or grant.refresh_token)
+    with _store(config, environ).locked(server, client_id) as slot:
+        slot.write(_saved(seed, grant))
+    return AuthInfo("oauth", _portal_of(grant.client_endpoint), client_id, grant.scope,
+                    grant.expires)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from provider import errors
-from provider.auth import OAuth, Webhook, exchange_code, settings_from, token_request
+from provider.auth import OAuth, Webhook, authorise, settings_from
+from provider.oauth import exchange_code, token_request
 from provider.tokenstore import TokenStore, fingerprint
 
 from .conftest import APP, HOOK_CODE, SECRET, Portal
@@ -271,6 +272,22 @@ def test_exchange_code_gives_a_working_first_pair(portal: Portal, leaks) -> None
     assert portal.client(auth).call(GET) == []
     with leaks.raises(errors.ReauthorizationRequired):  # a code is single-use
         exchange_code(portal.url, APP, SECRET, code)
+
+
+def test_authorise_stores_the_first_pair_for_every_later_run(portal: Portal, leaks) -> None:
+    spent = portal.tokens()  # still in config, but about to be revoked
+    portal.sb.revoke_refresh_tokens(APP)
+    config = {"bitrix24:clientId": APP, "bitrix24:clientSecret": SECRET,
+              "bitrix24:refreshToken": spent["refresh_token"],
+              "bitrix24:oauthServer": portal.url, "bitrix24:tokenStore": str(portal.store_dir)}
+    code = portal.sb.issue_auth_code(APP)
+    leaks.add(code)
+    info = authorise(config, {}, code)
+    assert (info.portal, info.client_id, info.scope) == (portal.url, APP, "telephony")
+    portal.sb.expire_access_tokens()
+    for _run in range(2):  # the stale config token never wins over the stored pair
+        assert portal.client(settings_from(config, {})).call(GET) == []
+    assert oauth_log(portal) == [(200, None)] * 2  # the code exchange, then one refresh
 
 
 def test_info_describes_the_credential_without_secrets(portal: Portal) -> None:

@@ -1,0 +1,121 @@
+"""Talking to the OAuth server: the two grants it makes, and what its refusals mean.
+
+`GET <server>/oauth/token/?grant_type=...` as documented: the query carries the
+client secret and the refresh token or code, so nothing here logs or raises the
+URL (provider.redact masks it in the HTTP library's own log lines too).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from provider import redact
+from provider.errors import CredentialsError, ReauthorizationRequired, TransportError
+
+TOKEN_PATH = "/oauth/token/"
+OAUTH_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds for the OAuth server
+AUTHORISE_FIX = (
+    "authorise the application again: open https://<portal>/oauth/authorize/?client_id=<client id>"
+    " as an administrator, then run `python -m provider auth --code <code>` within 30 seconds"
+    " (or set the new pair's refresh token: pulumi config set --secret bitrix24:refreshToken"
+    " <token>)"
+)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One successful reply of the OAuth server; repr shows no token."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires: float | None
+    client_endpoint: str
+    scope: str
+    member_id: str
+
+    @classmethod
+    def from_reply(cls, reply: Mapping[str, Any]) -> Grant:
+        """Expiry by our own clock from `expires_in` (immune to clock skew), else the
+        server's `expires`; one already past is dropped, since trusting it would
+        refresh before every call."""
+        now = time.time()
+        expires_in, expires = reply.get("expires_in"), reply.get("expires")
+        expires = now + float(expires_in) if expires_in else expires
+        if expires is not None and float(expires) <= now:
+            expires = None
+        return cls(
+            access_token=str(reply["access_token"]),
+            refresh_token=str(reply["refresh_token"]),
+            expires=None if expires is None else float(expires),
+            client_endpoint=str(reply.get("client_endpoint", "")),
+            scope=str(reply.get("scope", "")),
+            member_id=str(reply.get("member_id", "")),
+        )
+
+
+def _oauth_error(client_id: str, status: int, code: str, description: str) -> CredentialsError:
+    said = f"the OAuth server refused {client_id} (HTTP {status} {code}: {description})"
+    if code == "invalid_grant":
+        return ReauthorizationRequired(said + "; the refresh token is spent or expired",
+                                       AUTHORISE_FIX)
+    fixes = {
+        "invalid_client": "check that bitrix24:clientId and bitrix24:clientSecret are those of"
+        " the local application (Developer resources > Other > Local application)",
+        "insufficient_scope": "add the telephony scope to the local application, then authorise"
+        " it again",
+        "PAYMENT_REQUIRED": "the portal's plan does not allow this application; renew the plan",
+    }
+    return CredentialsError(said, fixes.get(code, "check the bitrix24:oauthServer setting"))
+
+
+def token_request(
+    oauth_server: str,
+    params: Mapping[str, str],
+    *,
+    session: requests.Session | None = None,
+    timeout: tuple[float, float] = OAUTH_TIMEOUT,
+) -> Grant:
+    """GET `<oauth_server>/oauth/token/` as documented; the query carries secrets, so
+    nothing here logs or raises the URL (see provider.redact)."""
+    redact.guard_library_loggers()
+    redact.remember(*(params.get(k) for k in ("client_secret", "refresh_token", "code")))
+    client_id = params.get("client_id", "")
+    try:
+        response = (session or requests).get(
+            oauth_server.rstrip("/") + TOKEN_PATH, params=params, timeout=timeout,
+            headers={"Accept": "application/json"}, allow_redirects=False,
+        )
+        body = response.json()
+    except requests.RequestException as err:
+        cause = redact.redact(f"{type(err).__name__}: {err}")
+        raise TransportError("oauth/token", oauth_server, cause) from redact.scrubbed(err)
+    except ValueError as err:
+        raise CredentialsError(
+            f"{oauth_server} answered HTTP {response.status_code} without JSON",
+            "check the bitrix24:oauthServer setting",
+        ) from err
+    if not isinstance(body, dict) or response.status_code != 200 or "error" in body:
+        body = body if isinstance(body, dict) else {}
+        raise _oauth_error(client_id, response.status_code, str(body.get("error", "")),
+                           redact.redact(str(body.get("error_description", ""))))
+    grant = Grant.from_reply(body)
+    redact.remember(grant.access_token, grant.refresh_token)
+    return grant
+
+
+def exchange_code(oauth_server: str, client_id: str, client_secret: str, code: str) -> Grant:
+    """Trade an authorization code (valid 30 s) for the first token pair.
+
+    `oauth_server` must already be checked (https, or http on loopback); the CLI goes
+    through `provider.auth.authorise`, which checks it and stores the pair.
+    """
+    params = {"grant_type": "authorization_code", "client_id": client_id,
+              "client_secret": client_secret, "code": code}
+    return token_request(oauth_server, params)
+
+
