@@ -45,12 +45,12 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
 
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+    def process_request(self, request: socket.socket, client_address: object) -> None:
         with self._open_lock:
             self._open.add(request)
         super().process_request(request, client_address)
 
-    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+    def shutdown_request(self, request: socket.socket) -> None:
         with self._open_lock:
             self._open.discard(request)
         super().shutdown_request(request)
@@ -109,8 +109,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         started = time.perf_counter()
         split = urlsplit(self.path)
-        length = int(self.fields.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
+        length = self.fields.get("content-length", "0")
+        if "transfer-encoding" in self.fields or not length.isdigit():
+            # Without a usable length the body's end is unknown: the connection is lost.
+            self.send_error(HTTPStatus.LENGTH_REQUIRED, "Send the body with a Content-Length")
+            return
+        body = self.rfile.read(int(length)) if length != "0" else b""
         content_type = self.fields.get("content-type", "")
         if split.path == "/rest" or split.path.startswith("/rest/"):
             self._rest(started, split.path, split.query, body, content_type)
@@ -185,7 +189,10 @@ class _Handler(BaseHTTPRequestHandler):
         ]
         if self.close_connection:
             head.append("Connection: close")
-        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
+        try:
+            self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
+        except ConnectionError:
+            self.close_connection = True  # the client stopped waiting (a slow fault, a timeout)
 
     def _drop(self) -> None:
         """Close the connection without a byte of reply, as a dying proxy would."""
