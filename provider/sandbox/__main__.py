@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sqlite3
 import sys
 import threading
 
 from .faults import FaultRates
 from .portal import Sandbox
-from .settings import BUSINESS_ERROR_CODES, SYSTEM_ERRORS
+from .settings import BUSINESS_ERROR_CODES, DEFAULT_SCOPES, SYSTEM_ERRORS
 
 
 def _app(text: str) -> tuple[str, str, tuple[str, ...]]:
@@ -21,7 +22,7 @@ def _app(text: str) -> tuple[str, str, tuple[str, ...]]:
     secret, _, scopes = rest.partition(":")
     if not client_id or not secret:
         raise argparse.ArgumentTypeError(f"expected CLIENT_ID:SECRET[:scope,scope], got {text!r}")
-    return client_id, secret, tuple(scopes.split(",")) if scopes else ("telephony",)
+    return client_id, secret, tuple(scopes.split(",")) if scopes else DEFAULT_SCOPES
 
 
 def _webhook(text: str) -> tuple[str, str, tuple[str, ...]]:
@@ -29,7 +30,7 @@ def _webhook(text: str) -> tuple[str, str, tuple[str, ...]]:
     code, _, scopes = rest.partition(":")
     if not user_id.isdigit() or not code:
         raise argparse.ArgumentTypeError(f"expected USER_ID:CODE[:scope,scope], got {text!r}")
-    return user_id, code, tuple(scopes.split(",")) if scopes else ("telephony",)
+    return user_id, code, tuple(scopes.split(",")) if scopes else DEFAULT_SCOPES
 
 
 def _system_error(text: str) -> tuple[str, int]:
@@ -204,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         sb = _sandbox(args)
+    except sqlite3.Error as err:
+        parser.error(f"--state {args.state}: {err}")
     except ValueError as err:
         parser.error(str(err))
     for client_id, secret, scopes in args.app:

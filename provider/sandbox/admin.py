@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .faults import FaultRates
-from .settings import Settings
+from .settings import DEFAULT_SCOPES, Settings
 
 if TYPE_CHECKING:
     from .portal import Sandbox
@@ -43,7 +43,7 @@ def _set_faults(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> obje
 def _add_app(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
     fields = _fields(body, ("client_id", "client_secret", "scopes"), ("client_id", "client_secret"))
     app_id = sb.add_app(
-        fields["client_id"], fields["client_secret"], tuple(fields.get("scopes", ("telephony",)))
+        fields["client_id"], fields["client_secret"], tuple(fields.get("scopes", DEFAULT_SCOPES))
     )
     return {"client_id": fields["client_id"], "id": app_id}
 
@@ -71,7 +71,7 @@ def _register_call(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> o
 
 def _add_webhook(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
     fields = _fields(body, ("user_id", "code", "scopes"), ("user_id", "code"))
-    sb.add_webhook(fields["user_id"], fields["code"], tuple(fields.get("scopes", ("telephony",))))
+    sb.add_webhook(fields["user_id"], fields["code"], tuple(fields.get("scopes", DEFAULT_SCOPES)))
     return {"user_id": str(fields["user_id"]), "code": fields["code"]}
 
 
@@ -87,7 +87,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/_sandbox/settings", _configure),
     ("GET", "/_sandbox/faults", lambda sb, a, b: sb.faults.rates.as_dict()),
     ("POST", "/_sandbox/faults", _set_faults),
-    ("GET", "/_sandbox/apps", lambda sb, a, b: {"apps": sb.store.app_ids()}),
+    ("GET", "/_sandbox/apps", lambda sb, a, b: {"apps": sb.apps()}),
     ("POST", "/_sandbox/apps", _add_app),
     ("DELETE", _APP, lambda sb, a, b: sb.remove_app(a["app"])),
     ("POST", _APP + "/tokens", lambda sb, a, b: sb.issue_tokens(a["app"])),

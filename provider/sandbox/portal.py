@@ -19,10 +19,8 @@ from .oauth import Endpoints, issue_code, issue_pair
 from .params import php_trim
 from .reqlog import RequestLog
 from .server import SandboxHTTPServer
-from .settings import Settings
+from .settings import DEFAULT_SCOPES, Settings
 from .store import WEBHOOK_POOL, App, LineExists, Store
-
-DEFAULT_SCOPES = ("telephony",)
 
 
 class Sandbox:
@@ -137,6 +135,10 @@ class Sandbox:
                 f"client_id and secret must be non-empty, and {WEBHOOK_POOL!r} is reserved"
             )
         return self.store.put_app(client_id, client_secret, tuple(scopes)).id
+
+    def apps(self) -> list[str]:
+        """Client ids of the registered applications, oldest first."""
+        return self.store.app_ids()
 
     def remove_app(self, client_id: str) -> None:
         """Uninstall an application: its tokens and all of its lines are deleted."""

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+DEFAULT_SCOPES = ("telephony",)
+"""Scopes of an application or webhook registered without naming any."""
+
 BUSINESS_ERROR_CODES = ("", "ERROR_CORE")
 """The server source raises business errors with an empty code; the docs say ERROR_CORE."""
 

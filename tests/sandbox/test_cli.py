@@ -165,6 +165,16 @@ def test_help_documents_every_switch() -> None:
         assert switch in result.stdout
 
 
+def test_a_port_in_use_exits_1_with_the_reason(start) -> None:
+    _, url = start()
+    port = url.rsplit(":", 1)[1]
+    result = subprocess.run(
+        [*COMMAND, "--port", port], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -177,6 +187,7 @@ def test_help_documents_every_switch() -> None:
         (["--system-error", "NOPE"], "argument --system-error: expected CODE[:STATUS]"),
         (["--port", "http"], "argument --port: invalid int value: 'http'"),
         (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--state", "/nonexistent/dir/x.db"], "--state /nonexistent/dir/x.db: unable to open"),
     ],
 )
 def test_bad_switches_exit_2_with_a_clear_message(args: list[str], message: str) -> None:
