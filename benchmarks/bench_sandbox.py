@@ -1,41 +1,73 @@
 """Throughput of the sandbox portal on loopback: is it fast enough to test against?
 
-Starts a Sandbox in this process (intensity limit, time budget and faults off), seeds
-a few lines, then drives N requests from a few threads, each on its own keep-alive
-connection: cycles of telephony.externalLine.get, add, update and delete. Prints
-requests/s and p50/p95 latency as the client sees it. Not an assertion: the target
-is >= 1,000 requests/s on a 2-core machine (client and server share the machine).
+Starts a sandbox (intensity limit, time budget and faults off), seeds a few lines,
+then drives N requests from a few threads, each on its own keep-alive connection:
+cycles of telephony.externalLine.get, add, update and delete. Prints requests/s and
+p50/p95 latency as the client sees it. Not an assertion: the target is >= 1,000
+requests/s on a 2-core machine.
 
-    .venv/bin/python benchmarks/bench_sandbox.py [--requests 5000] [--threads 4]
+By default the sandbox runs in this process, as tests run it, so client and server
+share one interpreter lock; --subprocess runs `python -m provider.sandbox` instead,
+which measures the server alone.
+
+    .venv/bin/python benchmarks/bench_sandbox.py [--requests 5000] [--threads 4] [--subprocess]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import statistics
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from provider.sandbox import Sandbox
+from provider.sandbox import Sandbox  # noqa: E402 (needs the path set above)
 
-APP = "bench.app"
+APP, SECRET = "bench.app", "bench-secret"
+CYCLE = ("get", "add", "update", "delete")
 
 
-def _calls(worker: int, count: int, token: str) -> list[tuple[str, bytes]]:
-    """Cycles of get, add, update, delete of this worker's own number, so the
-    portal keeps its seeded size and every call succeeds."""
-    cycle = ["get", "add", "update", "delete"]
-    calls = []
+@contextlib.contextmanager
+def in_process() -> Iterator[str]:
+    with Sandbox(rate=0) as sb:
+        sb.add_app(APP, SECRET)
+        yield sb.url
+
+
+@contextlib.contextmanager
+def in_subprocess() -> Iterator[str]:
+    command = [sys.executable, "-m", "provider.sandbox", "--rate", "0", "--app", f"{APP}:{SECRET}"]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        try:
+            yield proc.stdout.readline().split()[-1]
+        finally:
+            proc.terminate()
+
+
+def call(connection: http.client.HTTPConnection, verb: str, path: str, body: object = None):
+    data = None if body is None else json.dumps(body).encode()
+    connection.request(verb, path, data, {"Content-Type": "application/json"})
+    reply = connection.getresponse()
+    return reply.status, json.loads(reply.read())
+
+
+def calls(worker: int, count: int, token: str) -> list[tuple[str, bytes]]:
+    """Get, add, update, delete of this worker's own numbers: the portal keeps its size."""
+    result = []
     for i in range(count):
+        action = CYCLE[i % 4]
         params: dict[str, str] = {"NUMBER": f"+7495{worker:02d}{i // 4:06d}"}
-        action = cycle[i % 4]
         if action == "get":
             params = {}
         elif action == "add":
@@ -43,19 +75,19 @@ def _calls(worker: int, count: int, token: str) -> list[tuple[str, bytes]]:
         elif action == "update":
             params["NAME"] = "Renamed"
         body = json.dumps({"auth": token, **params}).encode()
-        calls.append((f"/rest/telephony.externalLine.{action}", body))
-    return calls
+        result.append((f"/rest/telephony.externalLine.{action}", body))
+    return result
 
 
-def _drive(
+def drive(
     address: tuple[str, int],
-    calls: list[tuple[str, bytes]],
+    work: list[tuple[str, bytes]],
     latencies: list[float],
     failures: list[str],
 ) -> None:
     connection = http.client.HTTPConnection(*address, timeout=10)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    for path, body in calls:
+    for path, body in work:
         started = time.perf_counter()
         connection.request("POST", path, body, headers)
         reply = connection.getresponse()
@@ -74,22 +106,30 @@ def main() -> int:
         "--lines",
         type=int,
         default=20,
-        help="lines seeded before, so get returns a portal-sized list (default 20)",
+        help="lines seeded first, so get returns a portal-sized list (default 20)",
+    )
+    parser.add_argument(
+        "--subprocess", action="store_true", help="run the sandbox as `python -m provider.sandbox`"
     )
     args = parser.parse_args()
-    per_thread = args.requests // args.threads // 4 * 4  # whole get/add/update/delete cycles
-    with Sandbox(rate=0) as sb:
-        sb.add_app(APP, "bench-secret")
-        for i in range(args.lines):
-            sb.seed_line(APP, f"+7812000{i:04d}", name=f"Seeded {i}")
-        token = str(sb.issue_tokens(APP)["access_token"])
-        split = urlsplit(sb.url)
+    per_thread = args.requests // args.threads // len(CYCLE) * len(CYCLE)
+    with in_subprocess() if args.subprocess else in_process() as url:
+        split = urlsplit(url)
         address = (split.hostname or "127.0.0.1", split.port or 80)
+        admin = http.client.HTTPConnection(*address, timeout=10)
+        token = call(admin, "POST", f"/_sandbox/apps/{APP}/tokens")[1]["access_token"]
+        for i in range(args.lines):
+            call(
+                admin,
+                "POST",
+                f"/_sandbox/apps/{APP}/lines",
+                {"NUMBER": f"+7812000{i:04d}", "NAME": f"Seeded {i}"},
+            )
         latencies: list[float] = []
         failures: list[str] = []
         workers = [
             threading.Thread(
-                target=_drive, args=(address, _calls(w, per_thread, token), latencies, failures)
+                target=drive, args=(address, calls(w, per_thread, token), latencies, failures)
             )
             for w in range(args.threads)
         ]
@@ -99,10 +139,15 @@ def main() -> int:
         for worker in workers:
             worker.join()
         elapsed = time.perf_counter() - started
-        lines = len(sb.lines(APP))
+        lines = len(call(admin, "GET", f"/_sandbox/apps/{APP}/lines")[1])
+        admin.close()
     total = per_thread * args.threads
     quantiles = statistics.quantiles(latencies, n=100)
-    print(f"{total} requests from {args.threads} keep-alive connections in {elapsed:.2f} s")
+    where = "a subprocess" if args.subprocess else "this process"
+    print(
+        f"{total} requests, {args.threads} keep-alive connections, sandbox in {where}: "
+        f"{elapsed:.2f} s"
+    )
     print(f"throughput: {total / elapsed:,.0f} requests/s")
     print(f"latency: p50 {quantiles[49] * 1000:.2f} ms, p95 {quantiles[94] * 1000:.2f} ms")
     print(f"failures: {len(failures)}; lines at the end: {lines} (seeded {args.lines})")

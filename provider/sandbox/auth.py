@@ -19,10 +19,10 @@ def token_caller(store: Store, token: object, now: float) -> Caller:
     """The application whose access token this is, refusing absent, unknown, expired ones."""
     if not token:
         raise ApiError(401, "NO_AUTH_FOUND", "Wrong authorization data")
-    issued = store.token(str(token), "access")
-    app = store.app(issued.client_id) if issued else None
-    if issued is None or app is None:
+    found = store.token_with_app(str(token), "access")
+    if found is None:
         raise ApiError(401, "invalid_token", "Unable to get application by token")
+    issued, app = found
     if issued.expires <= now:
         raise ApiError(401, "expired_token", "The access token provided has expired.")
     return Caller(app.client_id, app.client_id, issued.scopes, app)

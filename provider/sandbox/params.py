@@ -20,6 +20,8 @@ _PHP_TRIM = " \t\n\r\0\x0b"
 def parse_query(text: str) -> dict[str, object]:
     """Decode `a=1&b[c]=2&d[]=3` into nested dicts and lists, as PHP's parse_str does."""
     result: dict[str, object] = {}
+    if not text:
+        return result
     for name, value in parse_qsl(text, keep_blank_values=True):
         head, _, rest = name.partition("[")
         keys = [head, *_BRACKETS.findall("[" + rest)] if rest else [head]

@@ -182,6 +182,19 @@ class Store:
         )
         return Token(row[0], row[1], row[2], row[3], _scopes(row[4])) if row else None
 
+    def token_with_app(self, token: str, kind: str) -> tuple[Token, App] | None:
+        """An issued token and its application in one query: every REST call needs both."""
+        row = self._one(
+            "SELECT t.token, t.kind, t.client_id, t.expires, t.scopes, a.id, a.secret, a.scopes"
+            " FROM tokens t JOIN apps a ON a.client_id = t.client_id"
+            " WHERE t.token = ? AND t.kind = ?",
+            (token, kind),
+        )
+        if row is None:
+            return None
+        issued = Token(row[0], row[1], row[2], row[3], _scopes(row[4]))
+        return issued, App(row[5], row[2], row[6], _scopes(row[7]))
+
     def take_token(self, token: str, kind: str) -> Token | None:
         """Remove and return a single-use token; of two racing callers only one gets it."""
         row = self._one(
