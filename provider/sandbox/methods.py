@@ -15,7 +15,7 @@ from .errors import ApiError, wrong_auth_type
 from .limits import TimeBudget
 from .params import php_string, php_trim
 from .settings import Settings
-from .store import App, Store
+from .store import App, LineExists, Store
 
 NUMBER_MAX = 50
 """NUMBER is varchar(50): a longer one fails as the database would, with "DB error"."""
@@ -88,9 +88,12 @@ def _line_add(ctx: Context, params: dict[str, object]) -> object:
         raise _business(ctx, "Line already exists")
     if ctx.settings.db_error or len(number) > NUMBER_MAX or len(name) > NAME_MAX:
         raise _business(ctx, "DB error")
-    line_id = ctx.store.add_line(
-        ctx.caller.pool, number, name, "Y" if crm is None else _crm_flag(crm)
-    )
+    try:
+        line_id = ctx.store.add_line(
+            ctx.caller.pool, number, name, "Y" if crm is None else _crm_flag(crm)
+        )
+    except LineExists as err:  # added by a concurrent call since the check
+        raise _business(ctx, "Line already exists") from err
     return {"ID": line_id}
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from provider.sandbox import Sandbox
@@ -157,3 +160,17 @@ def test_malformed_json_is_refused(portal: Portal) -> None:
         portal.sb.url + "/rest/scope", data=b"{nope", headers={"Content-Type": "application/json"}
     )
     assert error_of(reply) == (400, "INVALID_REQUEST", "Malformed JSON body")
+
+
+def test_concurrent_adds_of_one_number_create_exactly_one_line(sandbox: Sandbox) -> None:
+    portals = [Portal(sandbox) for _ in range(8)]
+    barrier = threading.Barrier(len(portals))
+
+    def add(portal: Portal) -> int:
+        barrier.wait()
+        return portal.call(ADD, NUMBER="100").status_code
+
+    with ThreadPoolExecutor(len(portals)) as pool:
+        statuses = sorted(pool.map(add, portals))
+    assert statuses == [200] + [400] * 7
+    assert len(sandbox.lines(APP)) == 1
