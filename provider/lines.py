@@ -49,6 +49,12 @@ def _flag(value: bool) -> str:
     return "Y" if value else "N"
 
 
+def _params(line: Line) -> dict[str, str]:
+    """Every field of `line`, as add and adopt send them."""
+    return {"NUMBER": line.number, "NAME": line.name,
+            "CRM_AUTO_CREATE": _flag(line.crm_auto_create)}
+
+
 def _parse(row: Mapping[str, Any]) -> Line:
     return Line(
         number=str(row.get("NUMBER", "")),
@@ -113,8 +119,7 @@ class LinesApi:
 
     def add(self, line: Line) -> str:
         """Create the line; its ID as a string. LineExists if the NUMBER is taken."""
-        params = {"NUMBER": line.number, "NAME": line.name,
-                  "CRM_AUTO_CREATE": _flag(line.crm_auto_create)}
+        params = _params(line)
         ambiguous: Exception | None = None
         for _ in range(ADD_ATTEMPTS):
             try:
@@ -155,12 +160,16 @@ class LinesApi:
             params["CRM_AUTO_CREATE"] = _flag(crm_auto_create)
         if len(params) == 1:
             raise ValueError(f"update of {number}: give name and/or crm_auto_create")
+        line_id = self._update(params)
+        self._update_cache(number, name, crm_auto_create)
+        return line_id
+
+    def _update(self, params: Mapping[str, str]) -> str:
         try:
             result = self._client.call(UPDATE, params)
         except LineNotFound:
-            self._remember(number, None)
+            self._remember(params["NUMBER"], None)
             raise
-        self._update_cache(number, name, crm_auto_create)
         return str(result["ID"])
 
     def _update_cache(self, number: str, name: str | None, crm: bool | None) -> None:
@@ -180,7 +189,7 @@ class LinesApi:
         Sends NAME and CRM_AUTO_CREATE both, so the update is never empty: the
         portal's update is the only way to learn an existing line's ID.
         """
-        line_id = self.update(line.number, name=line.name, crm_auto_create=line.crm_auto_create)
+        line_id = self._update(_params(line))
         self._remember(line.number, line)
         return line_id
 

@@ -95,12 +95,14 @@ def test_update_of_a_missing_line(portal: Portal, leaks) -> None:
 
 
 def test_adopt_brings_an_existing_line_to_our_values_and_gives_its_id(portal: Portal) -> None:
-    line_id = portal.sb.register_call(APP, "30")  # implicit line: no name, CRM Y
     lines = portal.lines()
+    assert lines.list() == {}
+    line_id = portal.sb.register_call(APP, "30")  # implicit line: no name, CRM Y
     assert lines.adopt(Line("30", "Adopted", False)) == str(line_id)
     row = portal.portal_lines()["30"]
     assert (row["NAME"], row["CRM_AUTO_CREATE"]) == ("Adopted", "N")
     assert lines.find("30") == Line("30", "Adopted", False)
+    assert len(portal.log(GET)) == 1  # the adoption updated the cache
 
 
 def test_add_of_an_existing_number_is_line_exists(portal: Portal, leaks) -> None:
