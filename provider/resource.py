@@ -140,23 +140,30 @@ class ExternalLine(Resource, module="bitrix24", name="ExternalLine"):
         super().__init__(ExternalLineProvider(), resource_name, props, opts)
 
 
+CHECKS = {
+    "portal": rules.portal,
+    "number": rules.number,
+    "name": rules.name,
+    "crm_auto_create": rules.crm_auto_create,
+    "adopt": rules.adopt,
+}
+DEFAULTS = {"crm_auto_create": True, "adopt": False}  # the API's CRM default is "Y"
+
+
 def normalise(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
     """Inputs as the portal will hold them, or a failure per property with its fix."""
     inputs = dict(news)
     failures: list[CheckFailure] = []
-    checks = {
-        "portal": rules.portal,
-        "number": rules.number,
-        "name": rules.name,
-        "crm_auto_create": rules.crm_auto_create,
-    }
-    if news.get("name") is None and isinstance(news.get("number"), str):
-        inputs["name"] = news["number"].strip()  # never nameless: see rules.name
-    inputs.setdefault("crm_auto_create", True)
-    inputs["adopt"] = bool(news.get("adopt", False))
-    for key, rule in checks.items():
+    for key, rule in CHECKS.items():
+        value = inputs.get(key)
+        if value is None and key in DEFAULTS:
+            value = DEFAULTS[key]
+        if value is None and key == "name":
+            if "number" in {f.property for f in failures}:
+                continue  # nothing to derive a name from; the number's failure says why
+            value = inputs["number"]  # never nameless: see rules.name
         try:
-            inputs[key] = rule(inputs.get(key))
+            inputs[key] = rule(value)
         except InputError as err:
             failures.append(CheckFailure(key, f"{err.reason}. Fix: {err.fix}"))
     return inputs, failures
