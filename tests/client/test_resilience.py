@@ -46,9 +46,10 @@ def test_without_pacing_the_same_burst_meets_503_and_retries_through(make_portal
     assert statuses[200] == 120 and statuses[503] > 0  # the control: the limit is real
 
 
-def test_retries_converge_under_500_503_and_dropped_connections(portal: Portal) -> None:
-    lines = portal.lines()
-    portal.sb.set_faults(error500=0.1, limit503=0.15, drop=0.05, commit_drop=0.1, seed=11)
+def test_retries_converge_under_500_503_timeouts_and_dropped_connections(portal: Portal) -> None:
+    lines = portal.lines(timeout=(2.0, 0.3))  # a slow reply is a read timeout
+    portal.sb.set_faults(error500=0.1, limit503=0.1, drop=0.05, commit_drop=0.1, slow=0.1,
+                         slow_seconds=1.0, seed=11)
     for i in range(15):
         number = str(2000 + i)
         lines.add(Line(number, f"n{i}", True))
@@ -60,7 +61,7 @@ def test_retries_converge_under_500_503_and_dropped_connections(portal: Portal) 
     expected = {str(2000 + i) for i in range(15) if i % 3}
     assert set(portal.portal_lines()) == expected
     faults = Counter(e["fault"] for e in portal.log())
-    assert all(faults[kind] for kind in ("error500", "limit503", "drop", "commit_drop"))
+    assert all(faults[kind] for kind in ("error500", "limit503", "drop", "commit_drop", "slow"))
 
 
 def test_persistent_server_faults_end_at_the_deadline(portal: Portal, leaks) -> None:
