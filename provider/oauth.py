@@ -70,7 +70,11 @@ def _oauth_error(client_id: str, status: int, code: str, description: str) -> Cr
         " it again",
         "PAYMENT_REQUIRED": "the portal's plan does not allow this application; renew the plan",
     }
-    return CredentialsError(said, fixes.get(code, "check the bitrix24:oauthServer setting"))
+    fallback = (
+        "the OAuth server failed; run again later" if status >= 500
+        else "check the bitrix24:oauthServer setting"
+    )
+    return CredentialsError(said, fixes.get(code, fallback))
 
 
 def token_request(
@@ -90,19 +94,18 @@ def token_request(
             oauth_server.rstrip("/") + TOKEN_PATH, params=params, timeout=timeout,
             headers={"Accept": "application/json"}, allow_redirects=False,
         )
-        body = response.json()
     except requests.RequestException as err:
         cause = redact.redact(f"{type(err).__name__}: {err}")
         raise TransportError("oauth/token", oauth_server, cause) from redact.scrubbed(err)
-    except ValueError as err:
-        raise CredentialsError(
-            f"{oauth_server} answered HTTP {response.status_code} without JSON",
-            "check the bitrix24:oauthServer setting",
-        ) from err
+    try:
+        body = response.json()
+    except ValueError:  # requests' JSONDecodeError; its text is only a position
+        body = None
     if not isinstance(body, dict) or response.status_code != 200 or "error" in body:
-        body = body if isinstance(body, dict) else {}
-        raise _oauth_error(client_id, response.status_code, str(body.get("error", "")),
-                           redact.redact(str(body.get("error_description", ""))))
+        fields = body if isinstance(body, dict) else {}
+        description = str(fields.get("error_description", "")) or "a reply that is not JSON"
+        raise _oauth_error(client_id, response.status_code, str(fields.get("error", "")),
+                           redact.redact(description))
     grant = Grant.from_reply(body)
     redact.remember(grant.access_token, grant.refresh_token)
     return grant

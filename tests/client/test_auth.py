@@ -261,6 +261,14 @@ def test_unreachable_oauth_server_leaks_nothing(portal: Portal, leaks) -> None:
         portal.client(auth).call(GET)
 
 
+def test_a_wrong_oauth_server_address_says_so(portal: Portal, leaks) -> None:
+    auth = OAuth(APP, SECRET, refresh_token="refresh-token-abcdef",
+                 oauth_server=f"{portal.url}/not-oauth")
+    leaks.add("refresh-token-abcdef")
+    with leaks.raises(errors.CredentialsError, match="check the bitrix24:oauthServer setting"):
+        portal.client(auth).call(GET)
+
+
 def test_exchange_code_gives_a_working_first_pair(portal: Portal, leaks) -> None:
     code = portal.sb.issue_auth_code(APP)
     leaks.add(code)
