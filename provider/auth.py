@@ -26,21 +26,12 @@ from provider import redact
 from provider.errors import CredentialsError
 from provider.oauth import AUTHORISE_FIX, Grant, exchange_code, token_request
 from provider.rules import is_loopback
+from provider.settings import how_to_set, read
 from provider.tokenstore import DEFAULT_DIRECTORY, Saved, TokenStore, choose, fingerprint
 
 log = logging.getLogger(__name__)
 
 DEFAULT_OAUTH_SERVER = "https://oauth.bitrix.info"
-SETTINGS = {
-    "client_id": ("bitrix24:clientId", "BITRIX24_CLIENT_ID"),
-    "client_secret": ("bitrix24:clientSecret", "BITRIX24_CLIENT_SECRET"),
-    "refresh_token": ("bitrix24:refreshToken", "BITRIX24_REFRESH_TOKEN"),
-    "access_token": ("bitrix24:accessToken", "BITRIX24_ACCESS_TOKEN"),
-    "oauth_server": ("bitrix24:oauthServer", "BITRIX24_OAUTH_SERVER"),
-    "webhook_url": ("bitrix24:webhookUrl", "BITRIX24_WEBHOOK_URL"),
-    "token_store": ("bitrix24:tokenStore", "BITRIX24_TOKEN_STORE"),
-}
-"""Each setting's stack-config key and environment variable (design.md)."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +63,6 @@ class Auth(Protocol):
     def info(self) -> AuthInfo:
         """What this credential is, as far as known without asking the portal."""
         ...
-
-
-def _how_to_set(name: str, secret: bool = True) -> str:
-    key, env = SETTINGS[name]
-    flag = "--secret " if secret else ""
-    return f"pulumi config set {flag}{key} <value> (or export {env})"
 
 
 def _checked_url(setting: str, url: str) -> str:
@@ -153,7 +138,7 @@ class OAuth:
         if chosen.refresh_token is None and chosen.access_token is None:
             raise CredentialsError(
                 f"no refresh token for {client_id} in the stack config, the environment or"
-                f" the token store", _how_to_set("refresh_token"),
+                f" the token store", how_to_set("refresh_token"),
             )
         self._seed = chosen.seed
         self._state = chosen.saved or Saved(
@@ -210,7 +195,7 @@ class OAuth:
         if not current.refresh_token:
             raise CredentialsError(
                 f"the access token of {self.client_id} has expired and no refresh token is set",
-                _how_to_set("refresh_token"),
+                how_to_set("refresh_token"),
             )
         grant = token_request(
             self.oauth_server,
@@ -239,35 +224,29 @@ def _saved(seed: str, grant: Grant) -> Saved:
                  grant.client_endpoint, grant.scope, grant.member_id)
 
 
-def _setting(config: Mapping[str, str], environ: Mapping[str, str], name: str) -> str | None:
-    key, env = SETTINGS[name]
-    value = config.get(key) or environ.get(env)
-    return value.strip() if value and value.strip() else None
-
-
 def _application(config: Mapping[str, str], environ: Mapping[str, str]) -> tuple[str, str]:
     """(client id, client secret), or CredentialsError naming what to set."""
-    client_id = _setting(config, environ, "client_id")
+    client_id = read(config, environ, "client_id")
     if client_id is None:
         raise CredentialsError(
             "no Bitrix24 credentials are configured",
-            f"{_how_to_set('client_id', secret=False)}, {_how_to_set('client_secret')} and"
-            f" {_how_to_set('refresh_token')}; or {_how_to_set('webhook_url')}",
+            f"{how_to_set('client_id', secret=False)}, {how_to_set('client_secret')} and"
+            f" {how_to_set('refresh_token')}; or {how_to_set('webhook_url')}",
         )
-    secret = _setting(config, environ, "client_secret")
+    secret = read(config, environ, "client_secret")
     if secret is None:
         raise CredentialsError(f"bitrix24:clientSecret is not set for {client_id}",
-                               _how_to_set("client_secret"))
+                               how_to_set("client_secret"))
     return client_id, secret
 
 
 def _oauth_server(config: Mapping[str, str], environ: Mapping[str, str]) -> str:
-    server = _setting(config, environ, "oauth_server") or DEFAULT_OAUTH_SERVER
+    server = read(config, environ, "oauth_server") or DEFAULT_OAUTH_SERVER
     return _checked_url("bitrix24:oauthServer", server).rstrip("/")
 
 
 def _store(config: Mapping[str, str], environ: Mapping[str, str]) -> TokenStore:
-    return TokenStore(_setting(config, environ, "token_store") or DEFAULT_DIRECTORY)
+    return TokenStore(read(config, environ, "token_store") or DEFAULT_DIRECTORY)
 
 
 def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth:
@@ -278,14 +257,14 @@ def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth
     developer's shell. OAuth is used when a client id is set; otherwise a webhook
     URL; otherwise CredentialsError names the settings to provide.
     """
-    webhook_url = _setting(config, environ, "webhook_url")
-    if _setting(config, environ, "client_id") is None and webhook_url is not None:
+    webhook_url = read(config, environ, "webhook_url")
+    if read(config, environ, "client_id") is None and webhook_url is not None:
         return Webhook(webhook_url)
     client_id, secret = _application(config, environ)
     return OAuth(
         client_id, secret,
-        refresh_token=_setting(config, environ, "refresh_token"),
-        access_token=_setting(config, environ, "access_token"),
+        refresh_token=read(config, environ, "refresh_token"),
+        access_token=read(config, environ, "access_token"),
         oauth_server=_oauth_server(config, environ),
         store=_store(config, environ),
     )
@@ -301,7 +280,7 @@ def authorise(config: Mapping[str, str], environ: Mapping[str, str], code: str) 
     client_id, secret = _application(config, environ)
     server = _oauth_server(config, environ)
     grant = exchange_code(server, client_id, secret, code)
-    seed = fingerprint(_setting(config, environ, "refresh_token") or grant.refresh_token)
+    seed = fingerprint(read(config, environ, "refresh_token") or grant.refresh_token)
     with _store(config, environ).locked(server, client_id) as slot:
         slot.write(_saved(seed, grant))
     return AuthInfo("oauth", _portal_of(grant.client_endpoint), client_id, grant.scope,

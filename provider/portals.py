@@ -14,9 +14,12 @@ import os
 import threading
 from typing import Any
 
-from provider.auth import SETTINGS, settings_from
+from provider.auth import settings_from
 from provider.lines import LinesApi
+from provider.pacing import bucket_for
 from provider.rest import RestClient
+from provider.retry import RetryPolicy
+from provider.settings import SETTINGS, tuning_from
 
 _lock = threading.Lock()
 _config: dict[str, str] = {}
@@ -37,6 +40,14 @@ def lines_for(portal: str) -> LinesApi:
     with _lock:
         api = _apis.get(portal)
         if api is None:
-            api = LinesApi(RestClient(portal, settings_from(_config, os.environ)))
+            tuning = tuning_from(_config, os.environ)
+            client = RestClient(
+                portal,
+                settings_from(_config, os.environ),
+                timeout=tuning.timeout,
+                pacer=bucket_for(portal, tuning.rate, tuning.burst),
+                policy=RetryPolicy(deadline=tuning.deadline),
+            )
+            api = LinesApi(client)
             _apis[portal] = api
         return api

@@ -36,12 +36,13 @@ from provider.errors import (
 )
 from provider.pacing import Pacer, bucket_for
 from provider.retry import Attempts, RetryPolicy, should_retry
+from provider.settings import CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
 log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 USER_AGENT = f"bitrix24-lines-pulumi/{VERSION} (+python-requests/{requests.__version__})"
-DEFAULT_TIMEOUT = (5.0, 65.0)  # (connect, read): a cloud request may run up to 60 s
+DEFAULT_TIMEOUT = (CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)  # (connect, read) seconds
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 

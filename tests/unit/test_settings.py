@@ -1,0 +1,42 @@
+"""Tuning settings: config wins over the environment, and a bad value names its key."""
+
+from __future__ import annotations
+
+import pytest
+
+from provider.errors import InputError
+from provider.settings import Tuning, read, tuning_from
+
+
+def test_defaults_suit_a_cloud_portal() -> None:
+    assert tuning_from({}, {}) == Tuning((5.0, 65.0), 2.0, 50, 120.0)
+
+
+def test_config_wins_over_the_environment() -> None:
+    config = {"bitrix24:requestTimeout": "10", "bitrix24:rateLimit": "5/250"}
+    environ = {"BITRIX24_REQUEST_TIMEOUT": "99", "BITRIX24_DEADLINE": "30"}
+    assert tuning_from(config, environ) == Tuning((5.0, 10.0), 5.0, 250, 30.0)
+    assert read({"bitrix24:clientId": " app "}, {"BITRIX24_CLIENT_ID": "env"}, "client_id") == "app"
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"bitrix24:rateLimit": "fast"},
+            "bitrix24:rateLimit: 'fast' is not requests per second / burst, e.g. 5/250 "
+            "(Enterprise). Fix: set bitrix24:rateLimit (or BITRIX24_RATE_LIMIT) to requests "
+            "per second / burst, e.g. 5/250 (Enterprise)",
+        ),
+        (
+            {"bitrix24:requestTimeout": "-1"},
+            "bitrix24:requestTimeout: '-1' is not a number of seconds above 0, e.g. 65. Fix: "
+            "set bitrix24:requestTimeout (or BITRIX24_REQUEST_TIMEOUT) to a number of seconds "
+            "above 0, e.g. 65",
+        ),
+    ],
+)
+def test_a_bad_value_names_its_key_and_an_example(config: dict, message: str) -> None:
+    with pytest.raises(InputError) as info:
+        tuning_from(config, {})
+    assert str(info.value) == message
