@@ -285,3 +285,15 @@ def authorise(config: Mapping[str, str], environ: Mapping[str, str], code: str) 
         slot.write(_saved(seed, grant))
     return AuthInfo("oauth", _portal_of(grant.client_endpoint), client_id, grant.scope,
                     grant.expires)
+
+
+def newest_refresh_token(config: Mapping[str, str], environ: Mapping[str, str]) -> str:
+    """The refresh token the next run must start from, for pipelines that keep it in a
+    secret store of their own (README: "Credentials for pipelines")."""
+    client_id, _ = _application(config, environ)
+    server = _oauth_server(config, environ)
+    saved = _store(config, environ).load(server, client_id)
+    chosen = choose(saved, read(config, environ, "refresh_token"), None)
+    if chosen.refresh_token is None:
+        raise CredentialsError(f"no refresh token is known for {client_id}", AUTHORISE_FIX)
+    return chosen.refresh_token

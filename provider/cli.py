@@ -58,7 +58,37 @@ def validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_validate,)
+def add_auth(verbs: argparse._SubParsersAction) -> None:
+    """Register `auth (--code CODE | --check | --print-refresh-token)`."""
+    parser = verbs.add_parser(
+        "auth",
+        help="authorise the application, check credentials, hand on a rotated token",
+        description="Credentials come from the stack's config (--stack, read through `pulumi "
+        "config`) or else the BITRIX24_* environment. Secrets are never printed, except the "
+        "refresh token by --print-refresh-token, for a pipeline to store.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--stack", help="read config and portal from this stack")
+    source.add_argument("--portal", help="the portal to check (without --stack)")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--code", help="trade this authorization code for the first token pair")
+    action.add_argument("--check", action="store_true", help="show portal, app, scope, expiry")
+    action.add_argument(
+        "--print-refresh-token",
+        action="store_true",
+        help="print the newest refresh token (after a run rotated it) for a secret store",
+    )
+    parser.set_defaults(run=auth)
+
+
+def auth(args: argparse.Namespace) -> int:
+    """Run one auth action (provider.authcmd loads requests, so only when asked)."""
+    from provider.authcmd import run
+
+    return run(args)
+
+
+VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_validate, add_auth)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

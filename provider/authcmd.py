@@ -1,0 +1,86 @@
+"""`python -m provider auth`: the first token pair, a credentials check, a rotated token.
+
+Every failure is one line on stderr naming the fix (exit 1). Nothing here prints a
+secret, except `--print-refresh-token`, whose whole job is to hand the newest
+refresh token to a pipeline's secret store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from provider import auth as credentials
+from provider import stackfile
+from provider.auth import AuthInfo
+from provider.errors import Bitrix24Error, CredentialsError, InputError
+from provider.rest import RestClient
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = stack_config(args.stack) if args.stack else {}
+        if args.print_refresh_token:
+            print(credentials.newest_refresh_token(config, os.environ))
+            return 0
+        if args.code:
+            info = credentials.authorise(config, os.environ, args.code)
+        else:
+            info = check(args, config)
+    except Bitrix24Error as err:
+        print(f"auth: {err}", file=sys.stderr)
+        return 1
+    show(info)
+    if info.mode == "oauth" and "telephony" not in info.scope.split(","):
+        print(
+            "auth: the application lacks the telephony scope. Fix: add it to the local "
+            "application, then authorise again",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def check(args: argparse.Namespace, config: Mapping[str, str]) -> AuthInfo:
+    """Ask the portal who we are (its `scope` method), connecting as the provider would."""
+    portal = args.portal
+    if portal is None and args.stack:
+        portal = stackfile.load(stackfile.stack_path(args.stack, Path())).portal
+    if portal is None:
+        raise InputError("portal", "is unknown", "pass --stack NAME or --portal URL")
+    return RestClient(portal, credentials.settings_from(config, os.environ)).check()
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    """The stack's decrypted config, as the engine would hand it to the provider."""
+    result = subprocess.run(
+        ["pulumi", "config", "--show-secrets", "--json", "--stack", stack],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise CredentialsError(
+            f"`pulumi config --stack {stack}` failed: {result.stderr.strip()}",
+            "run it in the project folder, with PULUMI_CONFIG_PASSPHRASE set",
+        )
+    return {key: str(item.get("value", "")) for key, item in json.loads(result.stdout).items()}
+
+
+def show(info: AuthInfo) -> None:
+    expires = (
+        time.strftime("valid until %Y-%m-%d %H:%M UTC", time.gmtime(info.expires))
+        if info.expires
+        else "expiry unknown"
+    )
+    who = f"application {info.client_id}" if info.client_id else "incoming webhook"
+    print(f"portal      {info.portal or 'unknown'}")
+    print(f"credential  {info.mode}, {who}")
+    print(f"scope       {info.scope or 'unknown'}")
+    print(f"access      {expires}")
