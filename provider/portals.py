@@ -10,7 +10,9 @@ on the pickled provider instance.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import threading
 from typing import Any
 
@@ -21,6 +23,7 @@ from provider.rest import RestClient
 from provider.retry import RetryPolicy
 from provider.settings import SETTINGS, tuning_from
 
+LOG_LEVEL_ENV = "BITRIX24_LOG_LEVEL"  # DEBUG shows every call (secrets redacted)
 _lock = threading.Lock()
 _config: dict[str, str] = {}
 _apis: dict[str, LinesApi] = {}
@@ -28,11 +31,22 @@ _apis: dict[str, LinesApi] = {}
 
 def configure(config: Any) -> None:
     """Keep the stack's `bitrix24:*` config (decrypted by the engine) for later connections."""
+    _log_to_stderr(os.environ.get(LOG_LEVEL_ENV, "WARNING"))
     values = {key: config.get(key) for key, _ in SETTINGS.values()}
     with _lock:
         _config.clear()
         _config.update({key: str(value) for key, value in values.items() if value is not None})
         _apis.clear()
+
+
+def _log_to_stderr(level: str) -> None:
+    """The engine shows a provider's stderr; our loggers only, so no library's DEBUG."""
+    logger = logging.getLogger("provider")
+    logger.setLevel(getattr(logging, level.upper(), logging.WARNING))
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("bitrix24 %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
 
 
 def lines_for(portal: str) -> LinesApi:

@@ -121,6 +121,7 @@ class RestClient:
         attempts = Attempts(self._policy, method, self._portal)
         renewed = False
         while True:
+            self._pacer.acquire()  # before taking the token: a long wait must not stale it
             token = self._auth.token()
             try:
                 return self._exchange(method, params, token, attempts.remaining())
@@ -142,8 +143,9 @@ class RestClient:
         """One logical request: POST, following the portal's redirects with the same body."""
         body = json.dumps({**params, "auth": token} if token else params)
         url = self._auth.url(self._portal, method)
-        for _ in range(MAX_REDIRECTS + 1):
-            self._pacer.acquire()
+        for hop in range(MAX_REDIRECTS + 1):
+            if hop:
+                self._pacer.acquire()  # a redirected request counts against the limit too
             response = self._post(method, url, body, remaining)
             if response.status_code not in REDIRECTS or "Location" not in response.headers:
                 return self._result(method, params, response)

@@ -32,7 +32,10 @@ class PulumiProject:
     secrets: dict[str, str] = field(default_factory=dict)  # what must never leak
 
     @classmethod
-    def create(cls, root: Path, stack: str, env: dict[str, str]) -> PulumiProject:
+    def create(
+        cls, root: Path, stack: str, env: dict[str, str], backend: Path | None = None
+    ) -> PulumiProject:
+        """A new project folder; `backend` shares state with other folders (another CI run)."""
         root.mkdir(parents=True, exist_ok=True)
         for name in ("Pulumi.yaml", "__main__.py", "provider", ".venv"):
             (root / name).symlink_to(REPO / name)
@@ -45,16 +48,16 @@ class PulumiProject:
         base.update(
             PATH=f"{PULUMI_BIN}{os.pathsep}{REPO / '.venv' / 'bin'}{os.pathsep}{base['PATH']}",
             PULUMI_HOME=str(root / ".pulumi-home"),
-            PULUMI_BACKEND_URL=f"file://{root / '.pulumi-state'}",
+            PULUMI_BACKEND_URL=f"file://{backend or root / '.pulumi-state'}",
             PULUMI_CONFIG_PASSPHRASE="e2e-test",
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             BITRIX24_TOKEN_STORE=str(root / ".tokens"),
         )
         base.update(env)
-        (root / ".pulumi-state").mkdir()
+        (backend or root / ".pulumi-state").mkdir(exist_ok=True)
         project = cls(root, stack, base)
-        project.run("stack", "init", stack)
+        project.run("stack", "select", "--create", stack)
         return project
 
     def write_stack(self, data: dict[str, Any] | str) -> Path:
@@ -63,13 +66,16 @@ class PulumiProject:
         path.write_text(text)
         return path
 
-    def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None):
+    def run(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None, stdin: str = ""
+    ):
         cmd = ["pulumi", *args, "--non-interactive", "--cwd", str(self.root)]
         if args[0] not in ("stack", "config"):
             cmd += ["--stack", self.stack]
         result = subprocess.run(
             cmd,
             env={**self.env, **(env or {})},
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
@@ -84,8 +90,9 @@ class PulumiProject:
         return result
 
     def config_set(self, key: str, value: str, *, secret: bool = False) -> None:
+        """Set a config value the way a careful person does: through stdin, not argv."""
         flags = ["--secret"] if secret else []
-        self.run("config", "set", "--stack", self.stack, key, value, *flags)
+        self.run("config", "set", "--stack", self.stack, key, *flags, stdin=value)
 
     def up(self, *extra: str, check: bool = True):
         return self.run("up", "--yes", "--skip-preview", *extra, check=check)

@@ -1,0 +1,203 @@
+"""Credentials through the real CLI: rotation across pipelines, expiry mid-run, refusals,
+and no secret in state, logs, errors or preview output."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, connect, portal_lines, stack_file
+from tests.e2e.pulumi_cli import REPO, PulumiProject
+
+LINE = ("74951234567", "Reception")
+
+
+def leaked(project: PulumiProject, secrets: set[str], *texts: str) -> list[str]:
+    """Where secrets appear (by position, never by value): in texts, commands or state files."""
+    sources = {f"text {i}": text for i, text in enumerate(texts)}
+    sources |= {f"command {i}": text for i, text in enumerate(project.transcript)}
+    sources |= {
+        str(path.relative_to(project.root)): path.read_text()
+        for path in (project.root / ".pulumi-state").rglob("*.json")
+    }
+    return [
+        f"secret #{i} ({len(secret)} chars) in {name}"
+        for i, secret in enumerate(sorted(secrets))
+        for name, text in sources.items()
+        if secret in text
+    ]
+
+
+def stored_tokens(store: Path) -> set[str]:
+    """Every token the provider rotated into the store: secrets too."""
+    found: set[str] = set()
+    for path in store.glob("*.json"):
+        tokens = json.loads(path.read_text())["tokens"]
+        found.update(v for v in (tokens["refresh_token"], tokens["access_token"]) if v)
+    return found
+
+
+def provider_cli(project: PulumiProject, *args: str, env: dict[str, str] | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "provider", *args],
+        cwd=REPO,
+        env={**project.env, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_no_secret_in_state_logs_errors_or_preview(tmp_path, sandbox):
+    sandbox.configure(token_lifetime=3)
+    project = PulumiProject.create(tmp_path / "p", "leaks", {"BITRIX24_LOG_LEVEL": "DEBUG"})
+    secrets = {CLIENT_SECRET, *(v for k, v in connect(project, sandbox).items() if "token" in k)}
+    project.write_stack(stack_file(sandbox, LINE, ("74951234568", "Sales")))
+    project.up()
+    time.sleep(3.5)  # the access token dies: the next calls refresh and rotate
+    project.write_stack(stack_file(sandbox, ("74951234567", "Front desk")))
+    outputs = [
+        project.run("preview", "--diff", "--refresh").stdout,
+        json.dumps(project.preview_json("--refresh")),
+        project.up("--refresh").stdout,
+        project.run("stack", "export", "--stack", project.stack).stdout,
+    ]
+    sandbox.revoke_refresh_tokens(CLIENT_ID)
+    sandbox.expire_access_tokens()
+    failed = project.up("--refresh", check=False)
+    assert failed.returncode != 0
+    outputs.append(project.run("destroy", "--yes", check=False).stdout)
+
+    rotated = stored_tokens(project.root / ".tokens")
+    assert rotated, "the run should have rotated the token into the store"
+    secrets |= rotated
+    assert "refreshed the access token" in "".join(project.transcript)  # DEBUG logs were on
+    assert leaked(project, secrets, *outputs) == []
+
+
+def test_the_token_store_is_private(project, sandbox):
+    project.write_stack(stack_file(sandbox, LINE))
+    sandbox.expire_access_tokens()
+    project.up()
+    store = project.root / ".tokens"
+    files = list(store.glob("*.json"))
+    assert files
+    assert stat.S_IMODE(store.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
+
+
+def test_two_pipelines_in_a_row_survive_the_rotation(tmp_path, sandbox):
+    """The GitHub Actions recipe of the README: each run is a fresh runner with an empty
+    token store; the refresh token lives in a CI secret that the run writes back."""
+    sandbox.configure(token_lifetime=2)
+    ci_secret = tmp_path / "ci-secret"  # stands in for the repository secret
+    ci_secret.write_text(sandbox.issue_tokens(CLIENT_ID)["refresh_token"])
+    backend = tmp_path / "shared-backend"  # pipelines share the state backend
+    backend.mkdir()
+
+    def pipeline(run: int, lines: list[tuple[str, str]]) -> None:
+        env = {
+            "BITRIX24_CLIENT_ID": CLIENT_ID,
+            "BITRIX24_CLIENT_SECRET": CLIENT_SECRET,
+            "BITRIX24_REFRESH_TOKEN": ci_secret.read_text(),
+            "BITRIX24_OAUTH_SERVER": sandbox.url,
+        }
+        project = PulumiProject.create(tmp_path / f"runner{run}", "prod", env, backend=backend)
+        project.write_stack(stack_file(sandbox, *lines))
+        project.up("--refresh")
+        exported = provider_cli(project, "auth", "--print-refresh-token")
+        assert exported.returncode == 0, exported.stderr
+        ci_secret.write_text(exported.stdout.strip())
+
+    first_token = ci_secret.read_text()
+    pipeline(1, [LINE])
+    assert ci_secret.read_text() != first_token  # the first run rotated it
+    time.sleep(2.5)  # the access token the first run got is dead too
+    pipeline(2, [LINE, ("74951234568", "Sales")])
+    assert sorted(portal_lines(sandbox)) == ["74951234567", "74951234568"]
+
+    # Without writing the token back, the next run would be locked out: proof it rotated.
+    env = {"BITRIX24_CLIENT_ID": CLIENT_ID, "BITRIX24_CLIENT_SECRET": CLIENT_SECRET,
+           "BITRIX24_OAUTH_SERVER": sandbox.url, "BITRIX24_REFRESH_TOKEN": first_token}
+    project = PulumiProject.create(tmp_path / "stale", "stale", env)
+    project.write_stack(stack_file(sandbox, ("74951239999", "Nobody")))
+    failed = project.up(check=False)
+    assert failed.returncode != 0
+    assert "authorise the application again" in failed.stdout + failed.stderr
+
+
+def test_token_expiry_in_the_middle_of_an_up_of_50_lines(tmp_path, sandbox):
+    sandbox.configure(token_lifetime=2)
+    project = PulumiProject.create(tmp_path / "p", "fifty", {})
+    connect(project, sandbox)
+    declared = {f"7495100{n:04d}": f"Line {n}" for n in range(50)}
+    project.write_stack(
+        {"portal": sandbox.url, "lines": [{"number": k, "name": v} for k, v in declared.items()]}
+    )
+    project.up()
+    log = sandbox.request_log()
+    expired = [e for e in log if e.get("error") == "expired_token"]
+    refreshes = [e for e in log if e["method"] == "oauth/token" and e["status"] == 200]
+    assert expired and refreshes, "the token should have expired mid-run and been refreshed"
+    assert {n: line["NAME"] for n, line in portal_lines(sandbox).items()} == declared
+    project.run("preview", "--expect-no-changes")
+
+
+def test_a_revoked_refresh_token_says_how_to_authorise_again(project, sandbox):
+    project.write_stack(stack_file(sandbox, LINE))
+    sandbox.revoke_refresh_tokens(CLIENT_ID)
+    sandbox.expire_access_tokens()
+    failed = project.up(check=False)
+    assert failed.returncode != 0
+    out = failed.stdout + failed.stderr
+    assert "the refresh token is spent or expired" in out
+    assert "python -m provider auth --code <code>" in out
+    assert portal_lines(sandbox) == {}
+
+
+@pytest.mark.parametrize(
+    ("missing", "message", "fix"),
+    [
+        (
+            "bitrix24:clientSecret",
+            "bitrix24:clientSecret is not set for local.e2e",
+            "pulumi config set --secret bitrix24:clientSecret <value>",
+        ),
+        (
+            "bitrix24:clientId",
+            "no Bitrix24 credentials are configured",
+            "pulumi config set bitrix24:clientId <value>",
+        ),
+    ],
+)
+def test_a_missing_credential_names_the_setting(project, sandbox, missing, message, fix):
+    project.run("config", "rm", "--stack", project.stack, missing)
+    project.write_stack(stack_file(sandbox, LINE))
+    failed = project.up(check=False)
+    assert failed.returncode != 0
+    assert message in failed.stdout and fix in failed.stdout
+    assert sandbox.request_log() == []
+
+
+def test_webhook_mode_works_and_its_code_never_shows(tmp_path, sandbox):
+    code = "webhookcode0123456789abcdef"
+    sandbox.add_webhook(user_id=1, code=code, scopes=("telephony",))
+    project = PulumiProject.create(tmp_path / "p", "hook", {})
+    project.config_set("bitrix24:webhookUrl", f"{sandbox.url}/rest/1/{code}/", secret=True)
+    project.write_stack(stack_file(sandbox, LINE))
+    project.up()
+    assert [line["NUMBER"] for line in sandbox.lines("webhook")] == ["74951234567"]
+    preview = json.dumps(project.preview_json())
+
+    sandbox.configure(webhooks_allowed=False)  # as the docs say the server does
+    project.write_stack(stack_file(sandbox, LINE, ("74951234568", "Sales")))
+    refused = project.up(check=False)
+    assert refused.returncode != 0
+    assert "Current authorization type is denied for this method" in refused.stdout
+    assert leaked(project, {code}, preview) == []
