@@ -1,0 +1,89 @@
+"""`python -m provider auth` as a person runs it, against a sandbox portal over HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provider.sandbox import Sandbox
+
+REPO = Path(__file__).resolve().parents[2]
+APP, SECRET = "local.cli", "cli-secret-never-printed"
+
+
+@pytest.fixture
+def portal():
+    with Sandbox(rate=0) as sb:
+        sb.add_app(APP, SECRET)
+        yield sb
+
+
+def auth(tmp_path: Path, portal: Sandbox, *args: str, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BITRIX24_")}
+    base.update(
+        BITRIX24_CLIENT_ID=APP,
+        BITRIX24_CLIENT_SECRET=SECRET,
+        BITRIX24_OAUTH_SERVER=portal.url,
+        BITRIX24_TOKEN_STORE=str(tmp_path / "store"),
+    )
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "provider", "auth", *args],
+        cwd=REPO, env=base, capture_output=True, text=True, check=False,
+    )
+
+
+def test_code_then_check_then_hand_on_the_rotated_token(tmp_path, portal):
+    code = portal.issue_auth_code(APP)
+    first = auth(tmp_path, portal, "--code", code)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[:3] == [
+        f"portal      {portal.url}",
+        f"credential  oauth, application {APP}",
+        "scope       telephony",
+    ]
+    stored = auth(tmp_path, portal, "--print-refresh-token").stdout.strip()
+    assert len(stored) >= 32
+
+    portal.expire_access_tokens()  # --check must refresh, rotating the stored token
+    checked = auth(tmp_path, portal, "--portal", portal.url, "--check")
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith(f"portal      {portal.url}\n")
+    rotated = auth(tmp_path, portal, "--print-refresh-token").stdout.strip()
+    assert rotated != stored
+    for result in (first, checked):
+        assert SECRET not in result.stdout + result.stderr
+        assert stored not in result.stdout + result.stderr
+
+
+def test_a_spent_code_says_how_to_authorise_again(tmp_path, portal):
+    code = portal.issue_auth_code(APP)
+    assert auth(tmp_path, portal, "--code", code).returncode == 0
+    again = auth(tmp_path, portal, "--code", code)
+    assert again.returncode == 1
+    assert again.stderr.startswith(f"auth: the OAuth server refused {APP}")
+    assert "authorise the application again" in again.stderr
+    assert code not in again.stderr
+
+
+def test_a_missing_scope_is_reported(tmp_path, portal):
+    portal.add_app(APP, SECRET, scopes=("crm",))
+    result = auth(tmp_path, portal, "--code", portal.issue_auth_code(APP))
+    assert result.returncode == 1
+    assert "lacks the telephony scope" in result.stderr
+
+
+def test_check_needs_a_portal(tmp_path, portal):
+    result = auth(tmp_path, portal, "--check")
+    assert result.returncode == 1
+    assert result.stderr == "auth: portal: is unknown. Fix: pass --stack NAME or --portal URL\n"
+
+
+def test_plain_http_oauth_server_off_loopback_is_refused(tmp_path, portal):
+    result = auth(tmp_path, portal, "--code", "x", BITRIX24_OAUTH_SERVER="http://oauth.example")
+    assert result.returncode == 1
+    assert "bitrix24:oauthServer uses plain http on oauth.example" in result.stderr
