@@ -2,8 +2,9 @@
 
 What the portal can and cannot do decides the shape of the diff:
 - NUMBER is the line's key and cannot be updated, so a new number (or a new
-  portal) is a replacement; one application cannot hold a NUMBER twice, so the
-  old line is deleted before the new one is added.
+  portal) is a replacement. A new number is added before the old one is deleted
+  (they never clash); a new portal address deletes first, since it may be the
+  same portal renamed, and one application cannot hold a NUMBER twice.
 - NAME and CRM_AUTO_CREATE update in place, sending only what changed.
 - `adopt` only matters when the line is created: changing it changes nothing.
 
@@ -31,9 +32,10 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 
 from provider import portals, rules
-from provider.errors import InputError, LineExists, LineNotFound
+from provider.errors import InputError, LineError, LineExists, LineNotFound
 from provider.lines import Line
 
 REPLACING = ("portal", "number")  # what the portal cannot change in place
@@ -58,8 +60,10 @@ class ExternalLineProvider(ResourceProvider):
         return DiffResult(
             changes=bool(replaces or updates),
             replaces=replaces,
-            stables=[key for key in REPLACING if key not in replaces],
-            delete_before_replace=True,
+            # A new number never clashes with the old one, so the new line is added first
+            # and calls are not lost in between. A new portal address may be the same
+            # portal renamed, whose application cannot hold the NUMBER twice.
+            delete_before_replace="portal" in replaces,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -69,15 +73,12 @@ class ExternalLineProvider(ResourceProvider):
             line_id = lines.add(line)
         except LineExists as err:
             if not props.get("adopt"):
-                raise LineExists(
-                    err.method,
-                    err.status,
-                    err.code,
-                    f"line {line.number} already exists on {props['portal']} (made by hand, "
-                    "or by telephony.externalCall.register). To manage it from this stack, "
-                    "set `adopt: true` on the line (or for the whole portal) in the stack file "
-                    "and run again; it will be updated to the declared values",
-                    line.number,
+                raise with_fix(
+                    err,
+                    f"line {line.number} was made outside this stack (by hand, or by "
+                    "telephony.externalCall.register); to manage it here, set `adopt: true` on "
+                    "the line (or for the whole portal) in the stack file and run again: it "
+                    "will be updated to the declared values",
                 ) from err
             line_id = lines.adopt(line)
         return CreateResult(line_id, outputs(props["portal"], line))
@@ -88,8 +89,7 @@ class ExternalLineProvider(ResourceProvider):
         if found is None:
             return ReadResult("", {})  # gone from the portal: refresh drops it from state
         outs = outputs(portal, found)
-        inputs = {**outs, "adopt": bool(props.get("adopt", False))}
-        return ReadResult(id_, outs, inputs)
+        return ReadResult(id_, outs, dict(outs))  # inputs too: the next diff starts from them
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changed = {key: news[key] for key in UPDATING if olds.get(key) != news.get(key)}
@@ -97,13 +97,10 @@ class ExternalLineProvider(ResourceProvider):
         try:
             lines.update(news["number"], **changed)
         except LineNotFound as err:
-            raise LineNotFound(
-                err.method,
-                err.status,
-                err.code,
-                f"line {news['number']} is no longer on {news['portal']} (deleted outside "
-                "Pulumi). Run `pulumi up --refresh` to drop it from state and add it again",
-                news["number"],
+            raise with_fix(
+                err,
+                f"line {news['number']} was deleted outside Pulumi; run `pulumi up --refresh` "
+                "to drop it from state and add it again",
             ) from err
         return UpdateResult(outputs(news["portal"], as_line(news)))
 
@@ -151,22 +148,35 @@ DEFAULTS = {"crm_auto_create": True, "adopt": False}  # the API's CRM default is
 
 
 def normalise(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
-    """Inputs as the portal will hold them, or a failure per property with its fix."""
+    """Inputs as the portal will hold them, or a failure per property with its fix.
+
+    A value computed from another resource is unknown during preview: it is checked
+    when known, at `up`, rather than refused now.
+    """
     inputs = dict(news)
     failures: list[CheckFailure] = []
     for key, rule in CHECKS.items():
         value = inputs.get(key)
+        if isinstance(value, Unknown):
+            continue
         if value is None and key in DEFAULTS:
             value = DEFAULTS[key]
         if value is None and key == "name":
-            if "number" in {f.property for f in failures}:
-                continue  # nothing to derive a name from; the number's failure says why
+            if "number" in {f.property for f in failures} or isinstance(inputs["number"], Unknown):
+                continue  # nothing to derive a name from yet
             value = inputs["number"]  # never nameless: see rules.name
         try:
             inputs[key] = rule(value)
         except InputError as err:
             failures.append(CheckFailure(key, f"{err.reason}. Fix: {err.fix}"))
     return inputs, failures
+
+
+def with_fix(err: LineError, fix: str) -> LineError:
+    """The same error, with what to do about it in this resource's terms."""
+    return type(err)(
+        err.method, err.status, err.code, err.description, number=err.number, fix=fix
+    )
 
 
 def as_line(props: dict[str, Any]) -> Line:

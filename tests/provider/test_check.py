@@ -4,6 +4,7 @@ property with its fix. Check runs in `pulumi preview` too, so this is where PRs 
 from __future__ import annotations
 
 import pytest
+from pulumi.runtime import rpc
 
 from tests.provider.host import PROVIDER, Host, with_provider
 
@@ -99,3 +100,15 @@ def test_all_failures_are_reported_at_once(offline_host: Host) -> None:
         {"portal": "http://example.com", "number": "7" * 51, "name": "", "crm_auto_create": "yes"}
     ))
     assert [prop for prop, _ in failures] == ["portal", "number", "name", "crm_auto_create"]
+
+
+def test_values_unknown_during_preview_are_left_for_up(offline_host: Host) -> None:
+    """An input computed from another resource is unknown in preview: not a failure."""
+    unknown = rpc.UNKNOWN
+    inputs, failures = offline_host.check(
+        with_provider({"portal": PORTAL, "number": unknown, "crm_auto_create": unknown})
+    )
+    assert failures == []
+    # Unknowns go back to the engine as unknowns (read back here as absent); no name is
+    # made up before the number it derives from is known.
+    assert inputs == {"portal": PORTAL, "adopt": False, "__provider": PROVIDER}

@@ -30,7 +30,7 @@ def test_read_returns_outputs_and_inputs(stack: Stack, hosts: Callable[..., Host
     got_id, got_outs, got_inputs = hosts().read(id_, outs)  # a refresh: a new process
     assert got_id == id_
     assert got_outs == outs
-    assert got_inputs == {**outs, "adopt": False}
+    assert got_inputs == outs
 
 
 def test_reads_in_one_process_cost_one_get(stack: Stack, hosts: Callable[..., Host]) -> None:
@@ -95,11 +95,11 @@ def test_delete_of_a_line_already_gone_succeeds(stack: Stack, host: Host) -> Non
     assert [(e["method"], e["status"]) for e in stack.log()] == [(ADD, 200), (DELETE, 400)]
 
 
-def test_replacement_is_delete_then_add(stack: Stack, host: Host) -> None:
-    """What the engine does for deleteBeforeReplace on a number change, in its order."""
+def test_replacement_of_a_number_is_add_then_delete(stack: Stack, host: Host) -> None:
+    """What the engine does for a number change (create before delete), in its order."""
     old_id, outs = host.create(stack.line("74951234567", "Sales"))
-    host.delete(old_id, outs)
     new_id, new_outs = host.create(stack.line("74951234569", "Sales"))
+    host.delete(old_id, outs)
     assert new_id != old_id
     assert {n: str(line["ID"]) for n, line in stack.lines().items()} == {"74951234569": new_id}
     assert new_outs == stack.outs("74951234569", "Sales")

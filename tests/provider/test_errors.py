@@ -21,11 +21,11 @@ def test_add_of_an_existing_line_says_how_to_adopt(stack: Stack, host: Host) -> 
     with pytest.raises(grpc.RpcError) as err:
         host.create(stack.line("74951234567", "Sales"))
     assert stack.failure(err) == (
-        "provider.errors.LineExists: telephony.externalLine.add: HTTP 400 (no code): line"
-        f" 74951234567 already exists on {stack.url} (made by hand, or by"
-        " telephony.externalCall.register). To manage it from this stack, set `adopt: true` on"
-        " the line (or for the whole portal) in the stack file and run again; it will be updated"
-        " to the declared values"
+        "provider.errors.LineExists: telephony.externalLine.add: HTTP 400 (no code): Line"
+        " already exists. Fix: line 74951234567 was made outside this stack (by hand, or by"
+        " telephony.externalCall.register); to manage it here, set `adopt: true` on the line"
+        " (or for the whole portal) in the stack file and run again: it will be updated to the"
+        " declared values"
     )
     held = stack.lines()["74951234567"]
     assert (held["NAME"], held["CRM_AUTO_CREATE"]) == ("", "Y")  # left alone
@@ -54,9 +54,9 @@ def test_update_of_a_line_deleted_out_of_band_says_refresh(stack: Stack, host: H
     with pytest.raises(grpc.RpcError) as err:
         host.update(id_, outs, stack.line("74951234567", "Support"))
     assert stack.failure(err) == (
-        "provider.errors.LineNotFound: telephony.externalLine.update: HTTP 400 (no code): line"
-        f" 74951234567 is no longer on {stack.url} (deleted outside Pulumi). Run"
-        " `pulumi up --refresh` to drop it from state and add it again"
+        "provider.errors.LineNotFound: telephony.externalLine.update: HTTP 400 (no code): Could"
+        " not find line with number 74951234567. Fix: line 74951234567 was deleted outside"
+        " Pulumi; run `pulumi up --refresh` to drop it from state and add it again"
     )
     assert stack.lines() == {}  # not re-added behind the engine's back
 

@@ -20,7 +20,7 @@ def test_a_new_run_sees_an_out_of_band_rename(stack: Stack, hosts: Callable[...,
     stack.sb.rename_line(APP, "74951234567", "Renamed by hand")
     got_id, got_outs, got_inputs = hosts().read(id_, outs)
     renamed = stack.outs("74951234567", "Renamed by hand", False)
-    assert (got_id, got_outs, got_inputs) == (id_, renamed, {**renamed, "adopt": False})
+    assert (got_id, got_outs, got_inputs) == (id_, renamed, renamed)
 
 
 def test_a_new_run_sees_an_out_of_band_deletion(stack: Stack, hosts: Callable[..., Host]) -> None:
@@ -54,7 +54,7 @@ def test_up_refresh_restores_a_renamed_line_in_place(
     run = hosts()
     _, refreshed, _ = run.read(id_, outs)
     program = stack.line("74951234567", "Sales")
-    assert run.diff(id_, refreshed, program) == Diff(proto.DiffResponse.DIFF_SOME, [], True)
+    assert run.diff(id_, refreshed, program) == Diff(proto.DiffResponse.DIFF_SOME, [], False)
     assert run.update(id_, refreshed, program) == outs
     held = stack.lines()["74951234567"]
     assert (str(held["ID"]), held["NAME"]) == (id_, "Sales")
