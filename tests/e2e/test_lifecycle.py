@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from provider.sandbox import Sandbox
 from tests.e2e.conftest import CLIENT_ID, connect, portal_lines, stack_file
 from tests.e2e.pulumi_cli import PulumiProject
 
+BAD = Path(__file__).parents[1] / "stackfile" / "bad"
+ACME = b"https://acme.bitrix24.com"
 MAIN = ("+74951234567", "Moscow office")
 SALES = ("74951234568", "Sales", False)
 SUPPORT = ("14151234567", "Support")
@@ -72,8 +78,8 @@ def test_rename_updates_in_place_number_change_replaces_removal_deletes(project,
     project.run("preview", "--expect-no-changes")
 
 
-def test_number_change_in_place_of_same_resource_is_a_replacement(project, sandbox):
-    """A changed number under one logical name is a delete-before-replace, not an update."""
+def test_number_change_under_one_name_is_a_replacement_adding_first(project, sandbox):
+    """A changed number under one logical name is a replacement, new line first."""
     project.write_stack(stack_file(sandbox, MAIN))
     project.up()
     state = project.line_resources()["+74951234567"]
@@ -88,12 +94,13 @@ def test_number_change_in_place_of_same_resource_is_a_replacement(project, sandb
         " name='Moscow office')\n"
     )
     preview = project.preview_json()
-    ops = [s["op"] for s in preview["steps"] if s["urn"] == urn]
-    assert ops == ["replace"] or "delete-replaced" in ops, preview["steps"]
-    replace = next(s for s in preview["steps"] if s["urn"] == urn)
-    assert replace.get("replaceReasons") == ["number"]
+    planned = [(s["op"], s.get("replaceReasons")) for s in preview["steps"] if s["urn"] == urn]
+    assert planned == [("replace", ["number"])]
+    sandbox.clear_log()
     project.up()
     assert sorted(portal_lines(sandbox)) == ["74951230000"]
+    calls = [e["method"].rsplit(".", 1)[1] for e in sandbox.request_log()]
+    assert calls == ["add", "delete"]  # the new number first: no moment without a line
 
 
 def test_reordering_the_file_changes_nothing(project, sandbox):
@@ -154,13 +161,28 @@ def test_two_stacks_on_two_portals_never_touch_each_others_lines(tmp_path: Path,
         first.run("preview", "--expect-no-changes")
 
 
-def test_a_bad_stack_file_fails_preview_like_validate_before_any_api_call(project, sandbox):
-    import subprocess
-    import sys
-
-    path = project.write_stack(
-        f"portal: {sandbox.url}\nlines:\n  - number: '1 2 3'\n    name: Spaces\n"
-    )
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "number_float_exponent",
+        "number_inner_whitespace",
+        "duplicate_number",
+        "duplicate_key_in_line",
+        "tab_indentation",
+        "billion_laughs",
+        "not_utf8",
+        "unknown_key_line_close",
+        "crm_quoted_yes",
+        "name_256_characters",
+    ],
+)
+def test_a_bad_stack_file_fails_preview_like_validate_before_any_api_call(
+    project, sandbox, fixture
+):
+    """The stack file's own fixtures, pointed at the live sandbox: nothing may reach it."""
+    text = (BAD / f"{fixture}.yaml").read_bytes().replace(ACME, sandbox.url.encode())
+    path = project.root / "stacks" / f"{project.stack}.yaml"
+    path.write_bytes(text)
     sandbox.clear_log()
     preview = project.run("preview", check=False)
     assert preview.returncode != 0
@@ -172,7 +194,8 @@ def test_a_bad_stack_file_fails_preview_like_validate_before_any_api_call(projec
         check=False,
     )
     assert validate.returncode == 1
-    message = validate.stderr.strip().splitlines()[0]
-    assert message.startswith(f"{path}:3:")
-    assert message in preview.stdout + preview.stderr
+    errors = validate.stderr.strip().splitlines()
+    assert errors and all(line.startswith(f"{path}:") for line in errors)
+    for line in errors:
+        assert line in preview.stdout, preview.stdout
     assert sandbox.request_log() == []
