@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 
 import requests
 
-from provider import redact
+from provider import redact, urls
 from provider.errors import CredentialsError
 from provider.oauth import AUTHORISE_FIX, Grant, exchange_code, token_request
-from provider.rules import is_loopback
 from provider.settings import how_to_set, read
 from provider.tokenstore import DEFAULT_DIRECTORY, Saved, TokenStore, choose, fingerprint
+from provider.urls import Problem
 
 log = logging.getLogger(__name__)
 
@@ -66,30 +66,38 @@ class Auth(Protocol):
 
 
 def _checked_url(setting: str, url: str) -> str:
-    """Refuse plain http off loopback: the token or webhook code would travel in clear."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    """Refuse what provider.urls refuses: the token or webhook code must not leak."""
+    url = url.strip()
+    problem = urls.problem(url)
+    if problem is Problem.NOT_HTTP:
         raise CredentialsError(f"{setting} is not an http(s) URL", "write https://<host>/...")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    if problem is Problem.CREDENTIALS:
         raise CredentialsError(
-            f"{setting} uses plain http on {parts.hostname}; credentials would travel unencrypted",
+            f"{setting} carries a user name or password, which would be sent in every request",
+            "remove the user:password@ part; Bitrix24 authorises with tokens, not in the URL",
+        )
+    if problem is Problem.PLAIN_HTTP:
+        host = urlsplit(url).hostname
+        raise CredentialsError(
+            f"{setting} uses plain http on {host}; credentials would travel unencrypted",
             "use https (plain http is accepted for loopback addresses only)",
         )
-    return url.strip()
+    return url
 
 
 class Webhook:
     """An incoming webhook `https://<portal>/rest/<user_id>/<code>/`: the URL authorises."""
 
     def __init__(self, url: str) -> None:
-        parts = urlsplit(_checked_url("bitrix24:webhookUrl", url))
+        url = _checked_url("bitrix24:webhookUrl", url)
+        parts = urlsplit(url)
         segments = [s for s in parts.path.split("/") if s]
         if len(segments) != 3 or segments[0] != "rest" or not segments[1].isdigit():
             raise CredentialsError(
                 "bitrix24:webhookUrl is not an incoming webhook address",
                 "copy it from the portal: https://<portal>/rest/<user id>/<code>/",
             )
-        self.portal = f"{parts.scheme}://{parts.netloc.lower()}"
+        self.portal = urls.origin(url)
         self.user_id = segments[1]
         self._code = segments[2]
         redact.remember(self._code)

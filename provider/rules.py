@@ -8,14 +8,13 @@ InputError naming the property and the fix; none calls the API.
 
 from __future__ import annotations
 
-import ipaddress
-from urllib.parse import urlsplit
-
+from provider import urls
 from provider.errors import InputError
+from provider.urls import Problem
+from provider.urls import is_loopback as is_loopback  # its old home; callers still import it
 
 NUMBER_MAX = 50  # varchar(50) on the portal
 NAME_MAX = 255  # varchar(255) on the portal
-LOOPBACK_NAMES = frozenset({"localhost"})
 
 
 def number(value: object) -> str:
@@ -89,20 +88,21 @@ def adopt(value: object) -> bool:
 
 
 def portal(value: object) -> str:
-    """The portal's base URL: https, or http on loopback only (the sandbox)."""
+    """The portal's base URL: https, or http on loopback only (the sandbox); see provider.urls."""
     if not isinstance(value, str) or not value.strip():
         raise InputError(
             "portal", "is missing or not text", "write portal: https://<your-portal>.bitrix24.com"
         )
     text = value.strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    problem = urls.problem(text)
+    parts = urls.split(text)
+    if problem is Problem.NOT_HTTP or parts is None:
         raise InputError(
             "portal",
             f"{text!r} is not an http(s) URL",
             "write portal: https://<your-portal>.bitrix24.com",
         )
-    if parts.username or parts.password or parts.query or parts.fragment:
+    if problem is Problem.CREDENTIALS or parts.query or parts.fragment:
         raise InputError(
             "portal",
             "must be the bare portal address, without credentials, query or fragment",
@@ -115,20 +115,10 @@ def portal(value: object) -> str:
             f"{text!r} has a path ({parts.path})",
             "write only scheme and host, e.g. https://acme.bitrix24.com",
         )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    if problem is Problem.PLAIN_HTTP:
         raise InputError(
             "portal",
             f"{text!r} uses plain http on a non-loopback host; Bitrix24 requires HTTPS",
             f"write https://{parts.netloc}",
         )
-    return f"{parts.scheme}://{parts.netloc.lower()}"
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses that never leave this machine, where plain http is harmless."""
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return urls.origin(text)

@@ -95,6 +95,18 @@ def test_plain_http_off_loopback_is_refused(key: str, tmp_path: Path, leaks) -> 
         settings_from(config, {})
 
 
+@pytest.mark.parametrize("key", ["bitrix24:oauthServer", "bitrix24:webhookUrl"])
+def test_a_url_with_a_password_is_refused(key: str, tmp_path: Path, leaks) -> None:
+    config = {"bitrix24:clientId": "app.x", "bitrix24:clientSecret": SECRET,
+              "bitrix24:refreshToken": "r" * 10, "bitrix24:tokenStore": str(tmp_path),
+              key: "https://user:pw-0123456789@oauth.example.com"}
+    if key == "bitrix24:webhookUrl":
+        config = {key: f"https://user:pw-0123456789@acme.bitrix24.com/rest/1/{HOOK_CODE}/"}
+    leaks.add("pw-0123456789")
+    with leaks.raises(errors.CredentialsError, match="carries a user name or password"):
+        settings_from(config, {})
+
+
 def test_webhook_settings(leaks) -> None:
     auth = settings_from({}, {"BITRIX24_WEBHOOK_URL": f"https://acme.bitrix24.com/rest/7/{HOOK_CODE}/"})
     assert isinstance(auth, Webhook)

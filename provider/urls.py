@@ -1,0 +1,79 @@
+"""The one policy for addresses that tokens, secrets or webhook codes are sent to.
+
+An address is acceptable when it is http(s) with a host, carries no user name or
+password, and is https unless the host is loopback (the sandbox). The stack
+file's portal, the credentials' URLs and the portal's redirects all go through
+`problem`; each caller words the refusal in its own error class.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from urllib.parse import SplitResult, urlsplit
+
+LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+class Problem(enum.Enum):
+    """Why an address may not carry credentials; the value is a phrase for messages."""
+
+    NOT_HTTP = "is not an http(s) URL"
+    CREDENTIALS = "carries a user name or password"
+    PLAIN_HTTP = "uses plain http on a non-loopback host"
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses that never leave this machine, where plain http is harmless."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def split(url: str) -> SplitResult | None:
+    """`urlsplit(url)`, or None when the text is not a URL at all (e.g. an unclosed `[`)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    return parts
+
+
+def problem(url: str) -> Problem | None:
+    """What is wrong with sending credentials to `url`, or None when nothing is."""
+    parts = split(url)
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        return Problem.NOT_HTTP
+    if parts.username is not None or parts.password is not None:
+        return Problem.CREDENTIALS
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return Problem.PLAIN_HTTP
+    return None
+
+
+def origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL `problem` accepted, host in lower case."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def registrable(host: str) -> str:
+    """The part of `host` one owner controls, roughly: its last two labels.
+
+    `acme.bitrix24.com` and `new-acme.bitrix24.com` share `bitrix24.com`; every
+    loopback address is this machine; any other IP address is only itself. No
+    public-suffix list, so `a.co.uk` and `b.co.uk` look alike: good enough to tell a
+    portal rename from a move to someone else's host.
+    """
+    host = host.lower().rstrip(".")
+    if is_loopback(host):
+        return "localhost"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return ".".join(host.split(".")[-2:])
+    return host
