@@ -27,6 +27,7 @@ a library's exception) are redacted before they get here.
         ├── PortalDeleted                    PORTAL_DELETED
         ├── MethodNotFound                   ERROR_METHOD_NOT_FOUND
         ├── InvalidRequest                   INVALID_REQUEST (e.g. "Https required")
+        ├── RedirectRefused                  a redirect to an unsafe address, or too many
         ├── BatchError                       ERROR_BATCH_LENGTH_EXCEEDED, ..._METHOD_NOT_ALLOWED
         └── LineError                        a telephony.externalLine business error
             ├── LineExists
@@ -192,6 +193,11 @@ class MethodNotFound(ApiError):
 
 class InvalidRequest(ApiError):
     """The request itself is malformed, or was sent over plain http."""
+
+
+class RedirectRefused(ApiError):
+    """The portal redirected where credentials may not go (plain http, a password in the
+    URL, not http at all) or in circles. Nothing was applied; repeating cannot help."""
 
 
 class BatchError(ApiError):

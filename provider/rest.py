@@ -4,7 +4,8 @@
 the reply's `result`, or raises one of provider.errors. Everything the layers above
 should not think about lives here: the access token in the body, a refresh after
 expired_token, client-side pacing, retries where repeating is safe, the portal's
-302 after a rename, and keeping secrets out of every log line and exception.
+302 after a rename (only to an address provider.urls accepts), and keeping
+secrets out of every log line and exception.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 
-from provider import redact, rules
+from provider import redact, rules, urls
 from provider.auth import Auth, AuthInfo
 from provider.classify import classify
 from provider.errors import (
     CredentialsError,
     ExpiredToken,
-    InputError,
     QueryLimitExceeded,
+    RedirectRefused,
     RetryableApiError,
     ServerFault,
     TransportError,
@@ -45,6 +46,17 @@ USER_AGENT = f"bitrix24-lines-pulumi/{VERSION} (+python-requests/{requests.__ver
 DEFAULT_TIMEOUT = (CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)  # (connect, read) seconds
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT = frozenset({301, 302, 308})  # 302 included: it is how Bitrix24 says "renamed"
+OTHER_OWNER = "; the new host is in another domain, and the access token goes there too"
+
+
+def _shown(url: str) -> str:
+    """`url`'s scheme and host for a message: never a password, path or query."""
+    parts = urls.split(url)
+    if parts is None or not parts.hostname:
+        return "an address that is not a URL"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}" if parts.scheme else parts.hostname
 
 
 def _never_sent(err: requests.RequestException) -> bool:
@@ -149,8 +161,12 @@ class RestClient:
             response = self._post(method, url, body, remaining)
             if response.status_code not in REDIRECTS or "Location" not in response.headers:
                 return self._result(method, params, response)
-            url = self._follow(url, response.headers["Location"])
-        raise TransportError(method, self._portal, f"more than {MAX_REDIRECTS} redirects")
+            url = self._follow(method, url, response.status_code, response.headers["Location"])
+        raise RedirectRefused(
+            method, response.status_code, "", f"more than {MAX_REDIRECTS} redirects in a row",
+            "check the portal address in the stack file; open it in a browser to see where"
+            " it leads",
+        )
 
     def _post(self, method: str, url: str, body: str, remaining: float) -> requests.Response:
         connect, read = self._timeout
@@ -169,22 +185,34 @@ class RestClient:
                   (time.monotonic() - started) * 1000)
         return response
 
-    def _follow(self, url: str, location: str) -> str:
-        """The portal moved (renamed): use its new address for this and every later call."""
+    def _follow(self, method: str, url: str, status: int, location: str) -> str:
+        """Where to re-send the same POST. A permanent move (a renamed portal answers
+        302) becomes the address of every later call; 303/307 hold for this call only."""
         target = urljoin(url, location)
-        parts = urlsplit(target)
-        new_portal = f"{parts.scheme}://{parts.netloc.lower()}"
-        if parts.scheme != "https" and not rules.is_loopback(parts.hostname or ""):
-            raise InputError(
-                "portal",
-                f"{self._portal} redirects to {new_portal}, which is not https",
-                "check the portal address; credentials are never sent over plain http",
+        problem = urls.problem(target)
+        if problem is not None:
+            raise RedirectRefused(
+                method, status, "", f"{self._portal} redirects to {_shown(target)}, which"
+                f" {problem.value}",
+                "check the portal address in the stack file; credentials are sent only over"
+                " https (or plain http to a loopback address), never with a password in the URL",
             )
+        new_portal = urls.origin(target)
         with self._moved:
-            if new_portal != self._portal:
-                log.info("portal %s moved to %s; using the new address (update the stack file)",
-                         self._portal, new_portal)
+            old_portal = self._portal
+            if status in PERMANENT and new_portal != old_portal:
                 self._portal = new_portal
+        if new_portal == old_portal:
+            return target
+        elsewhere = urls.registrable(urlsplit(new_portal).hostname or "") != urls.registrable(
+            urlsplit(old_portal).hostname or "")
+        level = logging.WARNING if elsewhere else logging.INFO
+        if status in PERMANENT:
+            log.log(level, "portal %s moved to %s; using the new address (update the stack"
+                    " file)%s", old_portal, new_portal, OTHER_OWNER if elsewhere else "")
+        else:
+            log.log(level, "portal %s sent %s to %s for this call (HTTP %s)%s", old_portal,
+                    method, new_portal, status, OTHER_OWNER if elsewhere else "")
         return target
 
     def _result(self, method: str, params: Mapping[str, Any], response: requests.Response) -> Any:

@@ -48,6 +48,7 @@ class Sandbox:
         self.log = RequestLog()
         self.access_log = access_log
         self.moved_to: str | None = None
+        self.move_status = 302
         self._host, self._port = host, port
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -110,13 +111,15 @@ class Sandbox:
         self.faults.configure(fault_rates)
         return fault_rates
 
-    def move_to(self, url: str | None) -> None:
-        """Answer /rest calls with 302 to the same path at `url`; None stops moving.
+    def move_to(self, url: str | None, status: int = 302) -> None:
+        """Answer /rest calls with `status` (302, as a renamed portal does) to the same
+        path at `url`; None stops moving.
 
         Calls whose Host is already `url`'s host:port are served, so the same sandbox
         under another alias (http://localhost:PORT) can be the new address.
         """
         self.moved_to = url.rstrip("/") if url else None
+        self.move_status = status
 
     # Applications, tokens, webhooks
 

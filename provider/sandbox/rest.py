@@ -56,7 +56,8 @@ def handle_rest(
     outcome = Outcome(canonical_name(method), f"webhook:{webhook[0]}" if webhook else None)
     moved = sb.moved_to
     if moved and urlsplit(moved).netloc != host:
-        outcome.status, outcome.location = 302, moved + path + (f"?{query}" if query else "")
+        outcome.status = sb.move_status
+        outcome.location = moved + path + (f"?{query}" if query else "")
         return outcome
     settings = sb.settings
     caller: Caller | None = None

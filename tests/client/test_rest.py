@@ -10,7 +10,7 @@ import pytest
 from provider import errors
 from provider.auth import AuthInfo, Webhook
 from provider.rest import RestClient
-from provider.sandbox import SYSTEM_ERRORS
+from provider.sandbox import SYSTEM_ERRORS, Sandbox
 
 from .conftest import FAST, HOOK_CODE, Portal
 
@@ -63,6 +63,60 @@ def test_302_resends_the_same_post_and_sticks_to_the_new_address(
     assert statuses == [(ADD, 302), (ADD, 200), (UPDATE, 200)]  # later calls go straight there
     moves = [r for r in caplog.records if r.levelno == logging.INFO and "moved to" in r.message]
     assert len(moves) == 1 and new_address in moves[0].message
+
+
+def test_307_is_followed_for_that_call_only(portal: Portal, caplog) -> None:
+    client = portal.client()
+    port = portal.url.rsplit(":", 1)[1]
+    portal.sb.move_to(f"http://localhost:{port}", status=307)
+    assert client.call(GET) == []
+    assert client.call(GET) == []
+    assert client.portal == portal.url  # not a move: the next call starts at the old address
+    assert [e["status"] for e in portal.log(GET)] == [307, 200, 307, 200]
+    assert not [r for r in caplog.records if "moved to" in r.message]
+
+
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        ("http://acme.example.com", "uses plain http on a non-loopback host"),
+        ("https://user:pw-0123456789@acme.example.com", "carries a user name or password"),
+        ("ftp://acme.example.com", r"is not an http\(s\) URL"),
+    ],
+)
+def test_a_redirect_where_credentials_may_not_go_is_refused_not_retried(
+    portal: Portal, leaks, target: str, says: str
+) -> None:
+    leaks.add("pw-0123456789")
+    client = portal.client()
+    portal.sb.move_to(target)
+    with leaks.raises(errors.RedirectRefused, match=says) as info:
+        client.call(ADD, {"NUMBER": "210", "NAME": "x"}, idempotent=False)
+    assert not isinstance(info.value, errors.InputError)  # not the user's input: a portal reply
+    assert (info.value.status, info.value.method) == (302, ADD)
+    assert "the stack file" in info.value.fix
+    assert len(portal.log(ADD)) == 1 and client.portal == portal.url
+
+
+def test_a_move_to_another_domain_is_a_warning(portal: Portal, leaks, caplog) -> None:
+    client = portal.client(policy=FAST.__class__(deadline=0.3, backoff_factor=0.01))
+    portal.sb.move_to("https://acme.example.invalid")
+    with leaks.raises(errors.DeadlineExceeded):  # nothing answers there
+        client.call(GET)
+    moves = [r for r in caplog.records if "moved to" in r.message]
+    assert [r.levelno for r in moves] == [logging.WARNING]
+    assert "another domain" in moves[0].message
+    assert client.portal == "https://acme.example.invalid"
+
+
+def test_redirects_in_circles_are_refused_not_retried(tmp_path, leaks) -> None:
+    state = str(tmp_path / "portal.db")
+    with Sandbox(rate=0, state_path=state) as one, Sandbox(rate=0, state_path=state) as two:
+        one.move_to(two.url)
+        two.move_to(one.url)
+        with leaks.raises(errors.RedirectRefused, match="more than 5 redirects"):
+            RestClient(one.url, NoAuth(), policy=FAST).call(GET)
+        assert len(one.request_log()) + len(two.request_log()) == 6
 
 
 @pytest.mark.parametrize("error_code", ["", "ERROR_CORE"])
