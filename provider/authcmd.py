@@ -17,10 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from provider import auth as credentials
-from provider import stackfile
+from provider import portals, stackfile
 from provider.auth import AuthInfo
 from provider.errors import Bitrix24Error, CredentialsError, InputError
-from provider.rest import RestClient
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,23 +53,28 @@ def check(args: argparse.Namespace, config: Mapping[str, str]) -> AuthInfo:
         portal = stackfile.load(stackfile.stack_path(args.stack, Path())).portal
     if portal is None:
         raise InputError("portal", "is unknown", "pass --stack NAME or --portal URL")
-    return RestClient(portal, credentials.settings_from(config, os.environ)).check()
+    return portals.client_for(portal, config, os.environ).check()
 
 
 def stack_config(stack: str) -> dict[str, str]:
     """The stack's decrypted config, as the engine would hand it to the provider."""
-    result = subprocess.run(
-        ["pulumi", "config", "--show-secrets", "--json", "--stack", stack],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise CredentialsError(
-            f"`pulumi config --stack {stack}` failed: {result.stderr.strip()}",
-            "run it in the project folder, with PULUMI_CONFIG_PASSPHRASE set",
+    command = f"`pulumi config --stack {stack}`"
+    fix = "run it in the project folder after `source scripts/env.sh`, with the passphrase set"
+    try:
+        result = subprocess.run(
+            ["pulumi", "config", "--show-secrets", "--json", "--stack", stack],
+            capture_output=True,
+            text=True,
+            check=False,
         )
-    return {key: str(item.get("value", "")) for key, item in json.loads(result.stdout).items()}
+    except FileNotFoundError:
+        raise CredentialsError("`pulumi` is not on PATH", fix) from None
+    if result.returncode != 0:
+        raise CredentialsError(f"{command} failed: {result.stderr.strip()}", fix)
+    try:
+        return {k: str(v.get("value", "")) for k, v in json.loads(result.stdout).items()}
+    except (ValueError, AttributeError):
+        raise CredentialsError(f"{command} printed no config as JSON", fix) from None
 
 
 def show(info: AuthInfo) -> None:

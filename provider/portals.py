@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from provider.auth import settings_from
@@ -54,14 +55,17 @@ def lines_for(portal: str) -> LinesApi:
     with _lock:
         api = _apis.get(portal)
         if api is None:
-            tuning = tuning_from(_config, os.environ)
-            client = RestClient(
-                portal,
-                settings_from(_config, os.environ),
-                timeout=tuning.timeout,
-                pacer=bucket_for(portal, tuning.rate, tuning.burst),
-                policy=RetryPolicy(deadline=tuning.deadline),
-            )
-            api = LinesApi(client)
-            _apis[portal] = api
+            api = _apis[portal] = LinesApi(client_for(portal, _config, os.environ))
         return api
+
+
+def client_for(portal: str, config: Mapping[str, str], environ: Mapping[str, str]) -> RestClient:
+    """A REST client of `portal` with these settings: the provider's and the CLI's alike."""
+    tuning = tuning_from(config, environ)
+    return RestClient(
+        portal,
+        settings_from(config, environ),
+        timeout=tuning.timeout,
+        pacer=bucket_for(portal, tuning.rate, tuning.burst),
+        policy=RetryPolicy(deadline=tuning.deadline),
+    )

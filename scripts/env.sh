@@ -2,12 +2,12 @@
 # with the CLI bootstrap installed and state in a local file backend inside the project.
 # Every variable keeps a value the caller already exported, so a pipeline can point
 # PULUMI_BACKEND_URL at its own backend (see README, "Credentials for pipelines").
+# It sets no PULUMI_CONFIG_PASSPHRASE: a real stack's secrets deserve one of your own
+# (scripts/demo sets the sandbox stack's documented one for itself).
 _root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$_root/.cache/pulumi/bin:$_root/.venv/bin:$PATH"
 export PULUMI_HOME=${PULUMI_HOME:-$_root/.pulumi/home}
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$_root/.pulumi/state}
-# The demo's stack config holds only sandbox secrets; its passphrase is this documented one.
-export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-sandbox-demo}
 export PULUMI_SKIP_UPDATE_CHECK=true
 # Rotated refresh tokens are kept here between runs (README: "Credentials for pipelines").
 export BITRIX24_TOKEN_STORE=${BITRIX24_TOKEN_STORE:-$_root/.pulumi/tokens}

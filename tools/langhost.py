@@ -25,12 +25,15 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
 
 import grpc
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
+
+Context = grpc.ServicerContext
 
 VERSION = "3.274.1"  # the release whose exec script this host drives; reported to `pulumi about`
 EXEC_NAME = "pulumi-language-python-exec"
@@ -46,35 +49,49 @@ class PythonHost(language_pb2_grpc.LanguageRuntimeServicer):
         self.running: set[subprocess.Popen[bytes]] = set()
         self.lock = threading.Lock()
 
-    def Handshake(self, request, context):
+    def Handshake(
+        self, request: language_pb2.LanguageHandshakeRequest, context: Context
+    ) -> language_pb2.LanguageHandshakeResponse:
         self.engine = request.engine_address
         return language_pb2.LanguageHandshakeResponse()
 
-    def GetRequiredPlugins(self, request, context):
+    def GetRequiredPlugins(
+        self, request: language_pb2.GetRequiredPluginsRequest, context: Context
+    ) -> language_pb2.GetRequiredPluginsResponse:
         return language_pb2.GetRequiredPluginsResponse()
 
-    def GetRequiredPackages(self, request, context):
+    def GetRequiredPackages(
+        self, request: language_pb2.GetRequiredPackagesRequest, context: Context
+    ) -> language_pb2.GetRequiredPackagesResponse:
         return language_pb2.GetRequiredPackagesResponse()
 
-    def GetPluginInfo(self, request, context):
+    def GetPluginInfo(self, request: empty_pb2.Empty, context: Context) -> plugin_pb2.PluginInfo:
         return plugin_pb2.PluginInfo(version=VERSION)
 
-    def About(self, request, context):
+    def About(
+        self, request: language_pb2.AboutRequest, context: Context
+    ) -> language_pb2.AboutResponse:
         return language_pb2.AboutResponse(executable=sys.executable, version=VERSION)
 
-    def GetProgramDependencies(self, request, context):
+    def GetProgramDependencies(
+        self, request: language_pb2.GetProgramDependenciesRequest, context: Context
+    ) -> language_pb2.GetProgramDependenciesResponse:
         return language_pb2.GetProgramDependenciesResponse()
 
-    def InstallDependencies(self, request, context):
+    def InstallDependencies(
+        self, request: language_pb2.InstallDependenciesRequest, context: Context
+    ) -> Iterator[language_pb2.InstallDependenciesResponse]:
         return iter(())
 
-    def Cancel(self, request, context):
+    def Cancel(self, request: empty_pb2.Empty, context: Context) -> empty_pb2.Empty:
         with self.lock:
             for proc in self.running:
                 proc.send_signal(signal.SIGINT)
         return empty_pb2.Empty()
 
-    def Run(self, request, context):
+    def Run(
+        self, request: language_pb2.RunRequest, context: Context
+    ) -> language_pb2.RunResponse:
         info = request.info
         options = json_format.MessageToDict(info.options) if info.HasField("options") else {}
         python = virtualenv_python(info.root_directory, options.get("virtualenv"))
@@ -113,7 +130,7 @@ def virtualenv_python(root: str, venv: str | None) -> Path | None:
     return python if python.exists() else None
 
 
-def exec_arguments(request, engine: str) -> list[str]:
+def exec_arguments(request: language_pb2.RunRequest, engine: str) -> list[str]:
     """The command line the exec script parses; the same flags the official host passes."""
     flags = {
         "monitor": request.monitor_address,

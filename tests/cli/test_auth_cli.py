@@ -87,3 +87,12 @@ def test_plain_http_oauth_server_off_loopback_is_refused(tmp_path, portal):
     result = auth(tmp_path, portal, "--code", "x", BITRIX24_OAUTH_SERVER="http://oauth.example")
     assert result.returncode == 1
     assert "bitrix24:oauthServer uses plain http on oauth.example" in result.stderr
+
+
+def test_stack_config_without_pulumi_on_path_is_one_clear_line(tmp_path, portal):
+    result = auth(tmp_path, portal, "--stack", "prod", "--check", PATH=str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "auth: `pulumi` is not on PATH. Fix: run it in the project folder after "
+        "`source scripts/env.sh`, with the passphrase set\n"
+    )
