@@ -101,16 +101,22 @@ class TransportError(Bitrix24Error):
 
 
 class DeadlineExceeded(Bitrix24Error):
-    """Retries gave up; the last error says why the portal kept refusing."""
+    """Retries gave up; the last error says why the portal kept refusing.
 
-    def __init__(self, method: str, portal: str, seconds: float, last: Exception) -> None:
+    `last` is None when time ran out before the first request could be sent (a long
+    wait for the rate limit or for a token refresh).
+    """
+
+    def __init__(
+        self, method: str, portal: str, seconds: float, last: Exception | None
+    ) -> None:
         self.method = method
         self.portal = portal
         self.seconds = seconds
         self.last = last
-        super().__init__(
-            f"{method} on {portal}: gave up after {seconds:.1f} s of retries; last error: {last}"
-        )
+        why = (f"last error: {last}" if last is not None
+               else "too little time was left to send it")
+        super().__init__(f"{method} on {portal}: gave up after {seconds:.1f} s of retries; {why}")
 
 
 class ApiError(Bitrix24Error):

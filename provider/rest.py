@@ -136,7 +136,7 @@ class RestClient:
             self._pacer.acquire()  # before taking the token: a long wait must not stale it
             token = self._auth.token()
             try:
-                return self._exchange(method, params, token, attempts.remaining())
+                return self._exchange(method, params, token, attempts)
             except ExpiredToken:
                 if renewed:
                     raise
@@ -150,15 +150,19 @@ class RestClient:
                 attempts.wait(err)
 
     def _exchange(
-        self, method: str, params: Mapping[str, Any], token: str | None, remaining: float
+        self, method: str, params: Mapping[str, Any], token: str | None, attempts: Attempts
     ) -> Any:
-        """One logical request: POST, following the portal's redirects with the same body."""
+        """One logical request: POST, following the portal's redirects with the same body.
+
+        Each POST is bounded by the time the operation has left, and is not sent at
+        all when that is below retry.MIN_SEND (DeadlineExceeded, nothing applied).
+        """
         body = json.dumps({**params, "auth": token} if token else params)
         url = self._auth.url(self._portal, method)
         for hop in range(MAX_REDIRECTS + 1):
             if hop:
                 self._pacer.acquire()  # a redirected request counts against the limit too
-            response = self._post(method, url, body, remaining)
+            response = self._post(method, url, body, attempts.time_to_send())
             if response.status_code not in REDIRECTS or "Location" not in response.headers:
                 return self._result(method, params, response)
             url = self._follow(method, url, response.status_code, response.headers["Location"])
@@ -173,7 +177,7 @@ class RestClient:
         started = time.monotonic()
         try:
             response = self._session.post(
-                url, data=body, timeout=(connect, max(0.1, min(read, remaining))),
+                url, data=body, timeout=(min(connect, remaining), min(read, remaining)),
                 allow_redirects=False,
             )
         except requests.RequestException as err:

@@ -27,6 +27,8 @@ from provider.errors import (
 log = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE = 120.0  # seconds one operation may spend, retries included
+MIN_SEND = 1.0  # seconds a request needs at least, so a reply can arrive before the deadline
+MIN_SEND_SHARE = 0.1  # ... but never more than this share of a (short, test) deadline
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class Attempts:
         self._sleep = sleep
         self._wall = wall
         self._start = clock()
+        self._last: Exception | None = None
         self._retry = Retry(
             total=None,
             backoff_factor=policy.backoff_factor,
@@ -97,8 +100,23 @@ class Attempts:
         """Seconds left before the deadline (never negative)."""
         return max(0.0, self._policy.deadline - (self._clock() - self._start))
 
+    def time_to_send(self) -> float:
+        """Seconds the next request may take; DeadlineExceeded instead when too few are left.
+
+        Called after the pacer's wait and the token (a refresh may take 30 s): a request
+        sent with a sliver of time would time out at once, and for `add` a timeout reads
+        as "maybe applied", costing a reconciling `get` for nothing.
+        """
+        remaining = self.remaining()
+        if remaining < min(MIN_SEND, self._policy.deadline * MIN_SEND_SHARE):
+            raise DeadlineExceeded(
+                self._method, self._portal, self._clock() - self._start, self._last
+            ) from self._last
+        return remaining
+
     def wait(self, err: Exception) -> None:
         """Sleep before the next try, or raise DeadlineExceeded if that would overrun."""
+        self._last = err
         self._retry = self._retry.increment(method="POST", url=self._method)
         delay = self._retry.get_backoff_time()
         if isinstance(err, RetryableApiError) and err.retry_at is not None:

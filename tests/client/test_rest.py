@@ -299,3 +299,21 @@ def test_check_describes_oauth_and_webhook_credentials(make_portal) -> None:
     hook = webhook_client(portal).check()
     assert (hook.mode, hook.portal, hook.client_id, hook.scope) == (
         "webhook", portal.url, "", "telephony")
+
+
+class SlowToken(NoAuth):
+    """An Auth whose token takes as long as a refresh from a slow OAuth server."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def token(self) -> None:
+        time.sleep(self.seconds)
+
+
+def test_an_add_is_not_sent_once_the_token_took_nearly_all_the_time(portal: Portal, leaks) -> None:
+    policy = FAST.__class__(deadline=2.0)  # the minimum is 0.2 s here (a tenth)
+    client = portal.client(SlowToken(1.9), policy=policy)
+    with leaks.raises(errors.DeadlineExceeded, match="too little time was left"):
+        client.call(ADD, {"NUMBER": "700", "NAME": "late"}, idempotent=False)
+    assert portal.log(ADD) == []  # not sent with a 0.1 s timeout and then called ambiguous

@@ -8,7 +8,7 @@ from provider import errors
 from provider.classify import LINE_ERRORS, SYSTEM_ERRORS, classify
 from provider.pacing import LeakyBucket
 from provider.redact import redact, remember, scrubbed
-from provider.retry import Attempts, RetryPolicy, should_retry
+from provider.retry import MIN_SEND, Attempts, RetryPolicy, should_retry
 from provider.tokenstore import Saved, choose, fingerprint
 
 GET = "telephony.externalLine.get"
@@ -139,3 +139,24 @@ def test_attempts_back_off_exponentially_and_respect_the_deadline() -> None:
     fresh = Attempts(policy, "m", "p", clock=lambda: now[0], sleep=sleep, wall=lambda: 1000.0)
     fresh.wait(budget)
     assert slept[-1] == 2.5  # waits until operating_reset_at, not the backoff
+
+
+def test_no_request_goes_out_with_less_than_the_minimum_time_left() -> None:
+    now = [0.0]
+    policy = RetryPolicy(deadline=120.0)
+    attempts = Attempts(policy, "m", "p", clock=lambda: now[0], sleep=lambda s: None)
+    now[0] = 100.0  # a long wait for the pacer and a token refresh
+    assert attempts.time_to_send() == 20.0
+    now[0] = 120.0 - MIN_SEND / 2
+    with pytest.raises(errors.DeadlineExceeded, match="too little time was left") as info:
+        attempts.time_to_send()
+    assert info.value.last is None
+    fault = errors.ServerFault("m", 500, "", "d")
+    retried = Attempts(policy, "m", "p", clock=lambda: now[0], sleep=lambda s: None)
+    retried.wait(fault)
+    now[0] = 240.0 - MIN_SEND / 2
+    with pytest.raises(errors.DeadlineExceeded, match="last error") as info:
+        retried.time_to_send()
+    assert info.value.last is fault
+    short = Attempts(RetryPolicy(deadline=0.5), "m", "p", clock=lambda: now[0])
+    assert short.time_to_send() > 0  # a short deadline scales the minimum down
