@@ -32,6 +32,8 @@ class FaultRates:
     drop: float = 0.0
     commit_drop: float = 0.0
     seed: int = 1
+    methods: tuple[str, ...] = ()
+    """Only these REST methods (documented spelling) get faults; empty means all."""
 
     def __post_init__(self) -> None:
         rates = [getattr(self, kind) for kind in FAULT_KINDS]
@@ -44,6 +46,9 @@ class FaultRates:
             )
         if self.slow_seconds < 0:
             raise ValueError("slow_seconds must be >= 0")
+        if isinstance(self.methods, str) or not all(isinstance(m, str) for m in self.methods):
+            raise ValueError("methods must be a list of REST method names")
+        object.__setattr__(self, "methods", tuple(self.methods))  # a JSON list from the admin API
 
     def as_dict(self) -> dict[str, float | int]:
         """The rates as JSON-ready values, for the admin API."""
@@ -64,10 +69,11 @@ class Faults:
             self._random = random.Random(rates.seed)
             self._active = any(getattr(rates, kind) for kind in FAULT_KINDS)
 
-    def pick(self) -> str | None:
-        """The fault for the next request, or None. No draw is made while all rates are 0."""
+    def pick(self, method: str = "") -> str | None:
+        """The fault for the next request (of `method`), or None. No draw is made while all
+        rates are 0, nor for a method the rates leave out."""
         with self._lock:
-            if not self._active:
+            if not self._active or (self.rates.methods and method not in self.rates.methods):
                 return None
             draw = self._random.random()
             for kind in FAULT_KINDS:

@@ -65,7 +65,7 @@ def handle_rest(
     try:
         if settings.require_https:
             raise ApiError(400, "INVALID_REQUEST", "Https required")
-        outcome.fault = sb.faults.pick()
+        outcome.fault = sb.faults.pick(outcome.method)
         if outcome.fault == "drop":
             return outcome
         if outcome.fault == "error500":

@@ -42,6 +42,15 @@ def test_error500(portal: Portal, sandbox: Sandbox) -> None:
     assert sandbox.request_log()[-1]["fault"] == "error500"
 
 
+def test_faults_limited_to_some_methods_spare_the_others(portal: Portal, sandbox: Sandbox) -> None:
+    sandbox.set_faults(error500=1.0, methods=[ADD])
+    assert portal.call(GET).status_code == 200
+    assert error_of(portal.call(ADD, NUMBER="100"))[0] == 500
+    assert [e["fault"] for e in sandbox.request_log()] == [None, "error500"]
+    with pytest.raises(ValueError, match="list of REST method names"):
+        sandbox.set_faults(error500=1.0, methods=ADD)
+
+
 def test_limit503_regardless_of_the_bucket(portal: Portal, sandbox: Sandbox) -> None:
     sandbox.set_faults(limit503=1.0)
     assert error_of(portal.call(GET)) == (503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
