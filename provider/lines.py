@@ -25,6 +25,7 @@ from typing import Any
 
 from provider.errors import LineExists, LineNotFound, ServerFault, TransportError
 from provider.rest import RestClient
+from provider.retry import Attempts
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class LinesApi:
         self._lines: dict[str, Line] | None = None
         self._fetches_started = 0
         self._cache_fetch = 0  # which fetch the cache came from
+        self._fetches_failed = 0
+        self._failure: Exception | None = None  # why the last failed fetch failed
 
     def __repr__(self) -> str:
         return f"LinesApi({self._client!r})"
@@ -84,14 +87,26 @@ class LinesApi:
         """The cache, under the lock, fetched first if missing or not fresh enough.
 
         `fresh` needs a `get` that started after the caller asked; threads asking
-        together wait for the same one instead of sending one each.
+        together wait for the same one instead of sending one each. When a `get`
+        fails while a caller waits, the caller gets that failure instead of running
+        a `get` of its own: the failed one already spent a whole retry deadline,
+        and callers in turn would each spend another.
         """
         asked_after = self._fetches_started
+        failures_seen = self._fetches_failed
         with self._lock:
             if self._lines is None or (fresh and self._cache_fetch <= asked_after):
+                if self._fetches_failed > failures_seen and self._failure is not None:
+                    raise self._failure
                 self._fetches_started += 1
                 fetch = self._fetches_started
-                rows = self._client.call(GET)
+                try:
+                    rows = self._client.call(GET)
+                except Exception as err:
+                    self._fetches_failed += 1
+                    self._failure = err
+                    raise
+                self._failure = None
                 self._lines = {line.number: line for line in map(_parse, rows or [])}
                 self._cache_fetch = fetch
             yield self._lines
@@ -118,10 +133,17 @@ class LinesApi:
                 self._lines[number] = line
 
     def add(self, line: Line) -> str:
-        """Create the line; its ID as a string. LineExists if the NUMBER is taken."""
+        """Create the line; its ID as a string. LineExists if the NUMBER is taken.
+
+        Rounds of add-then-check are spaced by the client's retry policy and end at
+        its deadline (DeadlineExceeded) or after ADD_ATTEMPTS, whichever comes first.
+        """
         params = _params(line)
+        attempts = Attempts(self._client.policy, ADD, self._client.portal)
         ambiguous: Exception | None = None
         for _ in range(ADD_ATTEMPTS):
+            if ambiguous is not None:
+                attempts.wait(ambiguous)  # the portal is failing: give it time
             try:
                 result = self._client.call(ADD, params, idempotent=False)
             except (TransportError, ServerFault) as err:

@@ -113,6 +113,11 @@ class RestClient:
         """The portal's current address (it changes when the portal answers 302)."""
         return self._portal
 
+    @property
+    def policy(self) -> RetryPolicy:
+        """How this client retries; callers that repeat operations of their own reuse it."""
+        return self._policy
+
     def check(self) -> AuthInfo:
         """Who we are on the portal and what we may do, without a secret: for the CLI's
         `auth check`. Asks `scope` (allowed for applications and webhooks alike)."""
