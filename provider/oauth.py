@@ -7,6 +7,7 @@ URL (provider.redact masks it in the HTTP library's own log lines too).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,11 @@ AUTHORISE_FIX = (
     " <token>)"
 )
 
+INCOMPLETE_FIX = (
+    "check that bitrix24:oauthServer is the Bitrix24 OAuth server (https://oauth.bitrix.info,"
+    " or https://oauth.bitrix24.tech for Russian-region portals), then run again"
+)
+
 
 @dataclass(frozen=True)
 class Grant:
@@ -42,20 +48,41 @@ class Grant:
     def from_reply(cls, reply: Mapping[str, Any]) -> Grant:
         """Expiry by our own clock from `expires_in` (immune to clock skew), else the
         server's `expires`; one already past is dropped, since trusting it would
-        refresh before every call."""
-        now = time.time()
+        refresh before every call. A reply without both tokens, or with an expiry
+        that is not a number, is a CredentialsError (nothing of it is kept)."""
+        access, refresh = reply.get("access_token"), reply.get("refresh_token")
         expires_in, expires = reply.get("expires_in"), reply.get("expires")
-        expires = now + float(expires_in) if expires_in else expires
-        if expires is not None and float(expires) <= now:
+        try:
+            if not (isinstance(access, str) and access and isinstance(refresh, str) and refresh):
+                raise ValueError("a token is missing")
+            now = time.time()
+            expires = now + _seconds(expires_in) if expires_in else expires
+            expires = None if expires is None else _seconds(expires)
+        except ValueError:
+            raise CredentialsError(
+                "the OAuth server sent an incomplete token reply (missing tokens or an expiry"
+                " that is not a number)", INCOMPLETE_FIX,
+            ) from None
+        if expires is not None and expires <= now:
             expires = None
         return cls(
-            access_token=str(reply["access_token"]),
-            refresh_token=str(reply["refresh_token"]),
-            expires=None if expires is None else float(expires),
+            access_token=access,
+            refresh_token=refresh,
+            expires=expires,
             client_endpoint=str(reply.get("client_endpoint", "")),
             scope=str(reply.get("scope", "")),
             member_id=str(reply.get("member_id", "")),
         )
+
+
+def _seconds(value: object) -> float:
+    """A number of seconds or a unix time, as JSON numbers or numeric text; else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"not a number: {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
 
 
 def _oauth_error(client_id: str, status: int, code: str, description: str) -> CredentialsError:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from provider import errors
 from provider.classify import LINE_ERRORS, SYSTEM_ERRORS, classify
+from provider.oauth import Grant
 from provider.pacing import LeakyBucket
 from provider.redact import redact, remember, scrubbed
 from provider.retry import MIN_SEND, Attempts, RetryPolicy, should_retry
@@ -160,3 +163,40 @@ def test_no_request_goes_out_with_less_than_the_minimum_time_left() -> None:
     assert info.value.last is fault
     short = Attempts(RetryPolicy(deadline=0.5), "m", "p", clock=lambda: now[0])
     assert short.time_to_send() > 0  # a short deadline scales the minimum down
+
+
+GOOD_REPLY = {"access_token": "access-0123456789", "refresh_token": "refresh-0123456789",
+              "expires_in": 3600, "client_endpoint": "https://acme.bitrix24.com/rest/",
+              "scope": "telephony", "member_id": "m1"}
+
+
+def test_a_token_reply_becomes_a_grant_with_our_own_expiry() -> None:
+    before = time.time()
+    grant = Grant.from_reply(GOOD_REPLY)
+    assert (grant.access_token, grant.refresh_token, grant.scope) == (
+        "access-0123456789", "refresh-0123456789", "telephony")
+    assert grant.expires is not None and before + 3600 <= grant.expires <= time.time() + 3600
+    assert Grant.from_reply({**GOOD_REPLY, "expires_in": "3600"}).expires is not None
+    assert Grant.from_reply({**GOOD_REPLY, "expires_in": None, "expires": 1}).expires is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"access_token": None},
+        {"refresh_token": None},
+        {"access_token": ""},
+        {"refresh_token": 12345678},
+        {"expires_in": "soon"},
+        {"expires_in": "nan"},
+        {"expires_in": [3600]},
+        {"expires_in": None, "expires": "tomorrow"},
+    ],
+)
+def test_an_incomplete_token_reply_is_a_credentials_error(change: dict[str, object]) -> None:
+    reply = {key: value for key, value in {**GOOD_REPLY, **change}.items() if value is not None}
+    with pytest.raises(errors.CredentialsError, match="incomplete token reply") as info:
+        Grant.from_reply(reply)
+    assert "oauthServer" in info.value.fix
+    assert "0123456789" not in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
