@@ -8,6 +8,7 @@ catch what a library puts in its own messages before we could register it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -56,23 +57,63 @@ class RedactedError(Exception):
         super().__init__(f"{self.kind}: {redact(str(original))}")
 
 
+def _chain(err: BaseException) -> list[BaseException]:
+    """`err` and every exception a traceback would print under it, once each."""
+    chain: list[BaseException] = []
+    current: BaseException | None = err
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__)
+    return chain
+
+
 def scrubbed(err: BaseException) -> BaseException:
-    """`err` itself when its text is clean, else a RedactedError to chain from instead."""
-    text = str(err)
-    return err if redact(text) == text else RedactedError(err)
+    """`err` itself when neither it nor its chain (`__cause__`, `__context__`) shows a
+    secret; else a chain of RedactedErrors mirroring it, to chain from instead.
+
+    The engine prints `traceback.format_exc()`, which shows the whole chain: a
+    library exception that is clean itself may sit on one quoting a URL with a token.
+    """
+    chain = _chain(err)
+    if all(redact(str(link)) == str(link) for link in chain):
+        return err
+    mirrored = [RedactedError(link) for link in chain]
+    for index, (copy, below) in enumerate(itertools.pairwise(mirrored)):
+        if chain[index].__cause__ is not None:
+            copy.__cause__ = below
+        else:
+            copy.__context__ = below
+    return mirrored[0]
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a record's message with secrets masked; never drops a record."""
+    """Masks secrets in a record's message and exception text; never drops a record.
+
+    Works on a logger or on a handler: `handler.addFilter(RedactingFilter())`. On a
+    handler it also covers records of loggers that have no filter of their own,
+    and the traceback of `log.exception(...)`, which it formats (once, as the
+    default Formatter does) so the handler prints the masked copy.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # bad %-arguments: leave it to the handler to report
+            return True
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _FORMATTER.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
+_FORMATTER = logging.Formatter()
 _FILTER = RedactingFilter()
 
 

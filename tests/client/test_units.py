@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import time
+import traceback
 
 import pytest
 
@@ -10,7 +13,7 @@ from provider import errors
 from provider.classify import LINE_ERRORS, SYSTEM_ERRORS, classify
 from provider.oauth import Grant
 from provider.pacing import LeakyBucket
-from provider.redact import redact, remember, scrubbed
+from provider.redact import RedactedError, RedactingFilter, redact, remember, scrubbed
 from provider.retry import MIN_SEND, Attempts, RetryPolicy, should_retry
 from provider.tokenstore import Saved, choose, fingerprint
 
@@ -88,6 +91,58 @@ def test_redaction() -> None:
     assert scrubbed(clean) is clean
     stand_in = scrubbed(ValueError("saw registered-secret-xyz"))
     assert "registered-secret-xyz" not in str(stand_in) and "ValueError" in str(stand_in)
+
+
+def _raised_from(inner: BaseException, outer: BaseException, *, explicit: bool) -> BaseException:
+    try:
+        try:
+            raise inner
+        except type(inner):
+            if explicit:
+                raise outer from inner
+            raise outer  # noqa: B904 - the implicit __context__ is what this test is about
+    except type(outer) as err:
+        return err
+
+
+@pytest.mark.parametrize("explicit", [True, False])
+def test_scrubbed_walks_the_chain_a_traceback_prints(explicit: bool) -> None:
+    remember("chained-secret-0123")
+    inner = ValueError("GET /oauth/token/?refresh_token=chained-secret-0123 failed")
+    outer = _raised_from(inner, ConnectionError("connection aborted"), explicit=explicit)
+    assert scrubbed(ConnectionError("clean, no chain")).args == ("clean, no chain",)
+    stand_in = scrubbed(outer)
+    assert stand_in is not outer
+    try:
+        raise errors.TransportError("m", "p", "connection aborted") from stand_in
+    except errors.TransportError:
+        printed = traceback.format_exc()
+    assert "chained-secret-0123" not in printed
+    assert "ConnectionError: connection aborted" in printed and "ValueError" in printed
+    link = stand_in.__cause__ if explicit else stand_in.__context__
+    assert isinstance(link, RedactedError) and link.kind == "ValueError"
+
+
+def test_redacting_filter_on_a_handler_masks_messages_and_tracebacks() -> None:
+    remember("handler-secret-0123")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("test.redact.handler")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("token %s", "handler-secret-0123")
+        try:
+            raise RuntimeError("saw handler-secret-0123")
+        except RuntimeError:
+            logger.exception("failed")
+        logger.warning("bad %s %s", "only one")  # a broken call is still reported, not raised
+    finally:
+        logger.removeHandler(handler)
+    printed = stream.getvalue()
+    assert "handler-secret-0123" not in printed
+    assert "token ***" in printed and "RuntimeError: saw ***" in printed
 
 
 def test_leaky_bucket_admits_its_capacity_then_paces_and_saturates() -> None:
