@@ -3,7 +3,8 @@
 Every refresh rotates the refresh token and kills the old one, so the newest pair
 must be kept where the next run (a new process, next week) finds it, and neither
 in git nor in Pulumi state. One JSON file per (OAuth server, client id) under a
-private directory: the directory 0700, each file 0600, written atomically (temp
+private directory: the directory 0700 (tightened if it already existed wider, and
+given a `.gitignore` of `*`), each file 0600, written atomically (temp
 file + rename), and every read-refresh-write cycle held under an exclusive
 `flock` so two stacks or pipelines sharing the application never both spend the
 same refresh token (the loser would be locked out with invalid_grant).
@@ -21,7 +22,9 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,8 +34,11 @@ from urllib.parse import urlsplit
 
 from provider.errors import CredentialsError
 
+log = logging.getLogger(__name__)
+
 DEFAULT_DIRECTORY = "~/.config/bitrix24-lines"
-FORMAT = 1  # bump when the file layout changes
+FORMAT = 1  # bump when the file layout changes; a file of another format is refused
+PRIVATE_DIRECTORY = 0o700
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
@@ -87,9 +93,22 @@ class Slot:
         self.path = path
 
     def read(self) -> Saved | None:
-        """The saved entry, or None when there is none yet."""
+        """The saved entry, or None when there is none yet.
+
+        A file of another FORMAT (another version of the provider wrote it) is a
+        CredentialsError, not "no entry": its token may be the only live one, and
+        treating it as absent would spend the config's token and overwrite the file.
+        """
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
+            found = data["format"]
+            if found != FORMAT:
+                raise CredentialsError(
+                    f"the token store file {self.path} has format {found!r}; this version of"
+                    f" the provider reads format {FORMAT}",
+                    "run the provider version that wrote it, or delete the file and set a"
+                    " fresh token: pulumi config set --secret bitrix24:refreshToken <token>",
+                )
             return Saved(**data["tokens"])
         except FileNotFoundError:
             return None
@@ -138,12 +157,24 @@ class TokenStore:
         return self.directory / f"{_safe(client_id)}@{_safe(host)}.json"
 
     def _ensure_directory(self) -> None:
-        if self.directory.is_dir():
-            return
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.directory.chmod(0o700)  # mkdir's mode is filtered by the umask
+        """Make the directory private (0700) and unreachable by git, new or not.
+
+        A pre-existing directory open to others is tightened, with a warning: the
+        files are 0600 anyway, but their names (client ids) and the lock files
+        should not be listable or replaceable by other users. OSError when that fails.
+        """
+        if not self.directory.is_dir():
+            self.directory.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+            self.directory.chmod(PRIVATE_DIRECTORY)  # mkdir's mode is filtered by the umask
+        mode = stat.S_IMODE(self.directory.stat().st_mode)
+        if mode & ~PRIVATE_DIRECTORY:
+            log.warning("the token store %s was open to other users (mode %o); making it %o",
+                        self.directory, mode, PRIVATE_DIRECTORY)
+            self.directory.chmod(PRIVATE_DIRECTORY)
         # A store pointed into a repository by mistake must still never be committed.
-        (self.directory / ".gitignore").write_text("*\n", encoding="utf-8")
+        ignore = self.directory / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n", encoding="utf-8")
 
     @contextlib.contextmanager
     def locked(self, oauth_server: str, client_id: str) -> Iterator[Slot]:

@@ -330,6 +330,37 @@ def test_an_unreadable_store_file_says_which_file(portal: Portal, leaks) -> None
         portal.auth()
 
 
+def test_a_store_file_of_another_format_is_refused_not_ignored(portal: Portal, leaks) -> None:
+    auth = portal.auth()
+    portal.sb.expire_access_tokens()
+    portal.client(auth).call(GET)
+    (path,) = portal.store_dir.glob("*.json")
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "format": 2}))
+    with leaks.raises(errors.CredentialsError, match="has format 2; this version of the"
+                      " provider reads format 1"):
+        portal.auth()
+    assert json.loads(path.read_text())["format"] == 2  # left alone for the version that reads it
+
+
+def test_an_existing_store_directory_is_made_private_and_ignored_by_git(
+    portal: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    portal.store_dir.mkdir(mode=0o755)
+    portal.store_dir.chmod(0o755)
+    auth = portal.auth()
+    portal.sb.expire_access_tokens()
+    portal.client(auth).call(GET)  # the refresh writes the store
+    assert stat.S_IMODE(os.stat(portal.store_dir).st_mode) == 0o700
+    assert (portal.store_dir / ".gitignore").read_text() == "*\n"
+    assert any("open to other users (mode 755)" in r.message for r in caplog.records)
+    (portal.store_dir / ".gitignore").write_text("mine\n")
+    auth = portal.auth()
+    portal.sb.expire_access_tokens()
+    portal.client(auth).call(GET)
+    assert (portal.store_dir / ".gitignore").read_text() == "mine\n"  # a person's own is kept
+
+
 def test_reprs_show_no_secret(portal: Portal) -> None:
     auth = portal.auth()
     client = portal.client(auth)
