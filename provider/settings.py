@@ -34,10 +34,16 @@ DEFAULT_READ_TIMEOUT = 65.0  # a cloud request may run up to 60 s
 
 
 def read(config: Mapping[str, str], environ: Mapping[str, str], name: str) -> str | None:
-    """The setting's value, stripped; None when neither source sets it."""
+    """The setting's value, stripped; None when neither source sets it.
+
+    A blank value (only whitespace) counts as unset, in config as in the environment,
+    so `bitrix24:clientId: " "` does not hide BITRIX24_CLIENT_ID.
+    """
     key, env = SETTINGS[name]
-    value = config.get(key) or environ.get(env)
-    return value.strip() if value and value.strip() else None
+    for value in (config.get(key), environ.get(env)):
+        if value and value.strip():
+            return value.strip()
+    return None
 
 
 def how_to_set(name: str, secret: bool = True) -> str:

@@ -19,6 +19,13 @@ def test_config_wins_over_the_environment() -> None:
     assert read({"bitrix24:clientId": " app "}, {"BITRIX24_CLIENT_ID": "env"}, "client_id") == "app"
 
 
+@pytest.mark.parametrize("blank", ["", " ", "\t\n"])
+def test_a_blank_config_value_does_not_hide_the_environment(blank: str) -> None:
+    environ = {"BITRIX24_CLIENT_ID": " env "}
+    assert read({"bitrix24:clientId": blank}, environ, "client_id") == "env"
+    assert read({"bitrix24:clientId": blank}, {"BITRIX24_CLIENT_ID": blank}, "client_id") is None
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
