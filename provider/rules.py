@@ -3,10 +3,14 @@
 One home for the rules, used twice: by the stack file loader (which adds file,
 line and column) and by the provider's `check` (which turns them into Pulumi
 CheckFailures for a program that bypasses the stack file). Each rule raises
-InputError naming the property and the fix; none calls the API.
+InputError naming the property and the fix; none calls the API. The defaults of
+the optional properties live here too (`DEFAULTS`, `default_name`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from provider import urls
 from provider.errors import InputError
@@ -15,76 +19,88 @@ from provider.urls import is_loopback as is_loopback  # its old home; callers st
 
 NUMBER_MAX = 50  # varchar(50) on the portal
 NAME_MAX = 255  # varchar(255) on the portal
+EXAMPLE_NUMBER = "74951234567"
+
+DEFAULTS: Mapping[str, bool] = MappingProxyType({"crm_auto_create": True, "adopt": False})
+"""The value of each optional boolean when it is not given (the API's CRM default is "Y").
+`name` has a default too, computed from the number: see `default_name`."""
 
 
-def number(value: object) -> str:
-    """A NUMBER as the portal will match it: trimmed text, exact, nothing it would mangle."""
+def default_name(number: str) -> str:
+    """A line's name when none is given: its number, so it is never nameless (see `name`)."""
+    return number
+
+
+def _text(prop: str, value: object, *, example: str, maximum: int,
+          empty: tuple[str, str], refuse: Callable[[str], None] | None = None) -> str:
+    """Trimmed text of at most `maximum` characters; `empty` is the (reason, fix) for
+    blank text, and `refuse` may raise for what else this property forbids."""
     if not isinstance(value, str):
         raise InputError(
-            "number",
-            f"must be text, got {type(value).__name__}",
-            'quote it, e.g. number: "74951234567"',
+            prop, f"must be text, got {type(value).__name__}", f'quote it, e.g. {prop}: "{example}"'
         )
     text = value.strip()
     if not text:
-        raise InputError("number", "is empty", 'write the line\'s number, e.g. "74951234567"')
+        raise InputError(prop, *empty)
+    if refuse is not None:
+        refuse(text)
+    if len(text) > maximum:
+        raise InputError(
+            prop,
+            f"is {len(text)} characters long, over the portal's {maximum}",
+            f"shorten it to at most {maximum} characters",
+        )
+    return text
+
+
+def _boolean(prop: str, value: object) -> bool:
+    """Only a real boolean, never a string or number that might be read either way."""
+    if not isinstance(value, bool):
+        raise InputError(
+            prop,
+            f"must be true or false, got {value!r}",
+            f"write {prop}: true or {prop}: false (unquoted)",
+        )
+    return value
+
+
+def _no_whitespace(text: str) -> None:
     if any(ch.isspace() for ch in text):
         raise InputError(
             "number",
             f"{text!r} contains whitespace",
             "remove the spaces; the portal matches NUMBER as an exact string",
         )
-    if len(text) > NUMBER_MAX:
-        raise InputError(
-            "number",
-            f"is {len(text)} characters long, over the portal's {NUMBER_MAX}",
-            f"shorten it to at most {NUMBER_MAX} characters",
-        )
-    return text
+
+
+def number(value: object) -> str:
+    """A NUMBER as the portal will match it: trimmed text, exact, nothing it would mangle."""
+    return _text(
+        "number", value, example=EXAMPLE_NUMBER, maximum=NUMBER_MAX,
+        empty=("is empty", f'write the line\'s number, e.g. "{EXAMPLE_NUMBER}"'),
+        refuse=_no_whitespace,
+    )
 
 
 def name(value: object) -> str:
     """A NAME that is never empty: newer portals delete nameless lines after 90 days unused."""
-    if not isinstance(value, str):
-        raise InputError(
-            "name", f"must be text, got {type(value).__name__}", "quote it, e.g. name: \"Sales\""
-        )
-    text = value.strip()
-    if not text:
-        raise InputError(
-            "name",
+    return _text(
+        "name", value, example="Sales", maximum=NAME_MAX,
+        empty=(
             "is empty; the portal's clean-up agent deletes nameless lines after 90 days unused",
             "give the line a name",
-        )
-    if len(text) > NAME_MAX:
-        raise InputError(
-            "name",
-            f"is {len(text)} characters long, over the portal's {NAME_MAX}",
-            f"shorten it to at most {NAME_MAX} characters",
-        )
-    return text
+        ),
+    )
 
 
 def crm_auto_create(value: object) -> bool:
     """Only a real boolean: the portal stores anything but the exact string "Y" as "N"."""
-    if not isinstance(value, bool):
-        raise InputError(
-            "crm_auto_create",
-            f"must be true or false, got {value!r}",
-            "write crm_auto_create: true or crm_auto_create: false (unquoted)",
-        )
-    return value
+    return _boolean("crm_auto_create", value)
 
 
 def adopt(value: object) -> bool:
     """Only a real boolean: adopting takes over a line the portal already has, so no guessing."""
-    if not isinstance(value, bool):
-        raise InputError(
-            "adopt",
-            f"must be true or false, got {value!r}",
-            "write adopt: true or adopt: false (unquoted)",
-        )
-    return value
+    return _boolean("adopt", value)
 
 
 def portal(value: object) -> str:

@@ -23,7 +23,7 @@ MAX_LINES = 2_000  # entries in one stack file; far above any real portal's line
 
 TOP_KEYS = ("portal", "adopt", "lines")
 LINE_KEYS = ("number", "name", "crm_auto_create", "adopt")
-EXAMPLE_NUMBER = "74951234567"
+EXAMPLE_NUMBER = rules.EXAMPLE_NUMBER
 
 _T = TypeVar("_T")
 
@@ -130,7 +130,7 @@ class _Checker:
             portal = self._text(keys["portal"], "portal", rules.portal)
         elif "portal" not in suggested:
             self._rule(root, rules.portal, None)
-        adopt = self._flag(keys, "adopt", rules.adopt, default=False)
+        adopt = self._flag(keys, "adopt", rules.adopt, default=rules.DEFAULTS["adopt"])
         lines = self._lines(root, keys.get("lines"), bool(adopt), "lines" in suggested)
         if portal is None or lines is None:
             return None
@@ -190,8 +190,12 @@ class _Checker:
             return None
         if number is not None:
             self.numbers[number] = entry.line
-        name = self._text(keys["name"], "name", rules.name) if "name" in keys else number
-        crm = self._flag(keys, "crm_auto_create", rules.crm_auto_create, default=True)
+        if "name" in keys:
+            name = self._text(keys["name"], "name", rules.name)
+        else:
+            name = None if number is None else rules.default_name(number)
+        crm_default = rules.DEFAULTS["crm_auto_create"]
+        crm = self._flag(keys, "crm_auto_create", rules.crm_auto_create, default=crm_default)
         adopt = self._flag(keys, "adopt", rules.adopt, default=default_adopt)
         if number is None or name is None or crm is None or adopt is None:
             return None
