@@ -144,7 +144,7 @@ def classify(method: str, status: int, body: object, number: str = "") -> ApiErr
     if code in BUSINESS_CODES and method.lower().startswith(LINE_METHOD_PREFIX):
         for prefix, line_class, fix in LINE_ERRORS:
             if description.startswith(prefix):
-                return line_class(method, status, code, description, number, fix)
+                return line_class(method, status, code, description, number=number, fix=fix)
     entry = _BY_LOWER.get(code.lower())
     if entry is None:
         fallback = ServerFault if status >= 500 else STATUS_FALLBACK.get(status, ApiError)

@@ -8,7 +8,8 @@ a library's exception) are redacted before they get here.
 
     Bitrix24Error
     ├── InputError (ValueError)          bad stack file or config, caught before any API call
-    │   └── StackFileError                   ... with file, line and column
+    │   ├── StackFileError                   ... with file, line and column
+    │   └── StackFileErrors                  every StackFileError of one file, together
     ├── CredentialsError                 no usable credentials, or the OAuth server refused them
     │   └── ReauthorizationRequired          the refresh token is dead: authorise again
     ├── TransportError                   no HTTP answer (timeout, dropped connection)
@@ -38,6 +39,8 @@ a library's exception) are redacted before they get here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 
 class Bitrix24Error(Exception):
@@ -70,6 +73,28 @@ class StackFileError(InputError):
         return self.args[0]
 
 
+class StackFileErrors(InputError):
+    """Every error found in one stack file, so one run shows all there is to fix.
+
+    `errors` holds each StackFileError in file order; the message has one per line.
+    """
+
+    def __init__(self, errors: Iterable[StackFileError]) -> None:
+        self.errors = tuple(sorted(errors, key=lambda err: (err.line, err.column)))
+        self.path = self.errors[0].path
+        count = len(self.errors)
+        InputError.__init__(
+            self,
+            "stack file",
+            f"{self.path} has {count} error{'s' if count > 1 else ''}",
+            "fix each error listed",
+        )
+        self.args = ("\n".join(str(err) for err in self.errors),)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class CredentialsError(Bitrix24Error):
     """The provider cannot authenticate; the message says which setting to provide."""
 
@@ -91,7 +116,9 @@ class TransportError(Bitrix24Error):
     happened, and only reading the portal's state can tell.
     """
 
-    def __init__(self, method: str, portal: str, cause: str, maybe_applied: bool = True) -> None:
+    def __init__(
+        self, method: str, portal: str, cause: str, *, maybe_applied: bool = True
+    ) -> None:
         self.method = method
         self.portal = portal
         self.cause = cause
@@ -147,6 +174,7 @@ class RetryableApiError(ApiError):
         code: str,
         description: str,
         fix: str = "",
+        *,
         retry_at: float | None = None,
     ) -> None:
         super().__init__(method, status, code, description, fix)
@@ -214,7 +242,7 @@ class LineError(ApiError):
     """A telephony.externalLine business error; `number` is the line it concerns."""
 
     def __init__(
-        self, method: str, status: int, code: str, description: str, number: str, fix: str = ""
+        self, method: str, status: int, code: str, description: str, *, number: str, fix: str = ""
     ) -> None:
         super().__init__(method, status, code, description, fix)
         self.number = number

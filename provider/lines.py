@@ -162,8 +162,8 @@ class LinesApi:
             if found == line:
                 return self.adopt(line)
             if found is not None:
-                raise LineExists(ADD, 400, "", "Line already exists", line.number,
-                                 f"the portal has {found}, not the line asked for")
+                raise LineExists(ADD, 400, "", "Line already exists", number=line.number,
+                                 fix=f"the portal has {found}, not the line asked for")
         assert ambiguous is not None
         raise ambiguous
 

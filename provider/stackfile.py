@@ -10,14 +10,15 @@ line and column of every error. All errors of one file are reported together.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from provider import rules
 from provider.errors import InputError, StackFileError
-from provider.yamlsource import Mapping, Node, Scalar, Sequence, read, to_data
+from provider.errors import StackFileErrors as StackFileErrors  # its old home; still importable
+from provider.yamlsource import MappingNode, Node, Scalar, SequenceNode, read, to_data
 
 MAX_LINES = 2_000  # entries in one stack file; far above any real portal's lines
 
@@ -46,28 +47,6 @@ class PortalSpec:
     path: str
     portal: str
     lines: tuple[LineSpec, ...]
-
-
-class StackFileErrors(InputError):
-    """Every error found in one stack file, so one run shows all there is to fix.
-
-    `errors` holds each StackFileError in file order; the message has one per line.
-    """
-
-    def __init__(self, errors: Iterable[StackFileError]) -> None:
-        self.errors = tuple(sorted(errors, key=lambda err: (err.line, err.column)))
-        self.path = self.errors[0].path
-        count = len(self.errors)
-        InputError.__init__(
-            self,
-            "stack file",
-            f"{self.path} has {count} error{'s' if count > 1 else ''}",
-            "fix each error listed",
-        )
-        self.args = ("\n".join(str(err) for err in self.errors),)
-
-    def __str__(self) -> str:
-        return self.args[0]
 
 
 def stack_path(stack_name: str, root: str | Path) -> Path:
@@ -116,7 +95,7 @@ class _Checker:
         if root is None:
             self._fail(None, "file", "is empty", "declare portal: and lines: (see sandbox.yaml)")
             return None
-        if not isinstance(root, Mapping):
+        if not isinstance(root, MappingNode):
             self._fail(
                 root,
                 "file",
@@ -137,7 +116,7 @@ class _Checker:
         return PortalSpec(self.path, portal, lines)
 
     def _lines(
-        self, root: Mapping, node: Node | None, adopt: bool, suggested: bool
+        self, root: MappingNode, node: Node | None, adopt: bool, suggested: bool
     ) -> tuple[LineSpec, ...] | None:
         example = f'write lines: with entries such as - number: "{EXAMPLE_NUMBER}"'
         if node is None:
@@ -145,7 +124,7 @@ class _Checker:
                 self._fail(root, "lines", "is missing", example)
             return None
         if (isinstance(node, Scalar) and node.plain and not node.text) or (
-            isinstance(node, Sequence) and not node.items
+            isinstance(node, SequenceNode) and not node.items
         ):
             self._fail(
                 node,
@@ -155,14 +134,14 @@ class _Checker:
                 "line from the portal, run pulumi destroy",
             )
             return None
-        if not isinstance(node, Sequence):
+        if not isinstance(node, SequenceNode):
             self._fail(node, "lines", f"must be a list of entries, got {_what(node)}", example)
             return None
         specs = [self._line(entry, adopt) for entry in node.items]
         return tuple(spec for spec in specs if spec) if all(specs) else None
 
     def _line(self, entry: Node, default_adopt: bool) -> LineSpec | None:
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, MappingNode):
             self._fail(
                 entry,
                 "lines",
@@ -201,7 +180,9 @@ class _Checker:
             return None
         return LineSpec(number, name, crm, adopt, entry.line)
 
-    def _keys(self, mapping: Mapping, allowed: tuple[str, ...]) -> tuple[dict[str, Node], set[str]]:
+    def _keys(
+        self, mapping: MappingNode, allowed: tuple[str, ...]
+    ) -> tuple[dict[str, Node], set[str]]:
         """The known keys' values, and the known keys an unknown one was taken for."""
         found: dict[str, Node] = {}
         lines: dict[str, int] = {}
@@ -281,8 +262,8 @@ class _Checker:
 
 def _what(node: Node) -> str:
     """How a node reads in a message: its YAML kind, or its text."""
-    if isinstance(node, Mapping):
+    if isinstance(node, MappingNode):
         return "a mapping"
-    if isinstance(node, Sequence):
+    if isinstance(node, SequenceNode):
         return "a list"
     return repr(node.text) if node.reads_as == "text" else f"{node.text} ({node.reads_as})"

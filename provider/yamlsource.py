@@ -91,7 +91,7 @@ class Scalar:
 
 
 @dataclass(frozen=True)
-class Sequence:
+class SequenceNode:
     """A YAML list."""
 
     items: tuple[Node, ...]
@@ -100,7 +100,7 @@ class Sequence:
 
 
 @dataclass(frozen=True)
-class Mapping:
+class MappingNode:
     """A YAML mapping; `pairs` keeps every key, duplicates included, in file order."""
 
     pairs: tuple[tuple[Node, Node], ...]
@@ -108,7 +108,7 @@ class Mapping:
     column: int
 
 
-Node = Scalar | Sequence | Mapping
+Node = Scalar | SequenceNode | MappingNode
 
 
 def read(path: str, max_items: int) -> Node | None:
@@ -125,7 +125,7 @@ def to_data(node: Node) -> object:
     """The node as plain Python values, as a YAML 1.2 reader (a JSON Schema tool) sees it."""
     if isinstance(node, Scalar):
         return node.value
-    if isinstance(node, Sequence):
+    if isinstance(node, SequenceNode):
         return [to_data(item) for item in node.items]
     return {getattr(key, "text", repr(key)): to_data(value) for key, value in node.pairs}
 
@@ -220,9 +220,9 @@ class _Composer:
         if depth >= MAX_DEPTH:
             raise self._refused(event, f"nests deeper than {MAX_DEPTH} levels", "flatten it")
         if isinstance(event, yaml.SequenceStartEvent):
-            return Sequence(tuple(self._children(event, depth, 1)), line, column)
+            return SequenceNode(tuple(self._children(event, depth, 1)), line, column)
         flat = self._children(event, depth, 2)
-        return Mapping(tuple(zip(flat[::2], flat[1::2], strict=True)), line, column)
+        return MappingNode(tuple(zip(flat[::2], flat[1::2], strict=True)), line, column)
 
     def _children(self, start: yaml.Event, depth: int, nodes_per_item: int) -> list[Node]:
         """The nodes up to the collection's end, stopping at `max_items` items."""
