@@ -87,6 +87,16 @@ def _scopes(text: str) -> tuple[str, ...]:
     return tuple(s for s in text.split(",") if s)
 
 
+TOKEN_COLUMNS = "token, kind, client_id, expires, scopes"
+"""The tokens table's columns in Token's field order, for SELECT and RETURNING."""
+
+
+def _token(row: tuple) -> Token:
+    """A Token from the first five columns of `row`, in TOKEN_COLUMNS order."""
+    token, kind, client_id, expires, scopes = row[:5]
+    return Token(token, kind, client_id, expires, _scopes(scopes))
+
+
 class Store:
     """Thread-safe access to the portal's tables."""
 
@@ -176,11 +186,9 @@ class Store:
     def token(self, token: str, kind: str) -> Token | None:
         """An issued token of this kind, expired or not."""
         row = self._one(
-            "SELECT token, kind, client_id, expires, scopes FROM tokens"
-            " WHERE token = ? AND kind = ?",
-            (token, kind),
+            f"SELECT {TOKEN_COLUMNS} FROM tokens WHERE token = ? AND kind = ?", (token, kind)
         )
-        return Token(row[0], row[1], row[2], row[3], _scopes(row[4])) if row else None
+        return _token(row) if row else None
 
     def token_with_app(self, token: str, kind: str) -> tuple[Token, App] | None:
         """An issued token and its application in one query: every REST call needs both."""
@@ -192,17 +200,16 @@ class Store:
         )
         if row is None:
             return None
-        issued = Token(row[0], row[1], row[2], row[3], _scopes(row[4]))
-        return issued, App(row[5], row[2], row[6], _scopes(row[7]))
+        issued = _token(row)
+        return issued, App(row[5], issued.client_id, row[6], _scopes(row[7]))
 
     def take_token(self, token: str, kind: str) -> Token | None:
         """Remove and return a single-use token; of two racing callers only one gets it."""
         row = self._one(
-            "DELETE FROM tokens WHERE token = ? AND kind = ?"
-            " RETURNING token, kind, client_id, expires, scopes",
+            f"DELETE FROM tokens WHERE token = ? AND kind = ? RETURNING {TOKEN_COLUMNS}",
             (token, kind),
         )
-        return Token(row[0], row[1], row[2], row[3], _scopes(row[4])) if row else None
+        return _token(row) if row else None
 
     def expire_tokens(self, kind: str, now: float, client_id: str | None = None) -> int:
         """Make every token of this kind (of one application, or all) expire at `now`."""
