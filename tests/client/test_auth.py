@@ -167,6 +167,8 @@ def test_a_known_expiry_is_renewed_before_the_call_and_not_earlier(make_portal) 
     for _ in range(5):
         client.call(GET)
     assert len(oauth_log(portal)) == 1  # the first call had no access token; then none
+    # A real wait, not sb.expire_access_tokens(): the point is the client's own clock
+    # reaching the expiry it was told, which forcing expiry on the portal cannot show.
     time.sleep(2.2)
     client.call(GET)
     assert len(oauth_log(portal)) == 2

@@ -37,7 +37,7 @@ def test_access_token_expires_after_its_lifetime(sandbox: Sandbox) -> None:
     portal = Portal(sandbox)
     assert portal.tokens["expires_in"] == 1
     assert portal.call(GET).status_code == 200
-    time.sleep(1.1)
+    time.sleep(1.1)  # a real wait: this is the lifetime test; forced expiry is the next one
     expired = (401, "expired_token", "The access token provided has expired.")
     assert error_of(portal.call(GET)) == expired
 
