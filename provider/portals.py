@@ -17,6 +17,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from provider import redact
 from provider.auth import settings_from
 from provider.lines import LinesApi
 from provider.pacing import bucket_for
@@ -47,6 +48,7 @@ def _log_to_stderr(level: str) -> None:
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("bitrix24 %(levelname)s: %(message)s"))
+        handler.addFilter(redact.RedactingFilter())  # a second guard: callers redact already
         logger.addHandler(handler)
 
 

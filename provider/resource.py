@@ -144,7 +144,6 @@ CHECKS = {
     "crm_auto_create": rules.crm_auto_create,
     "adopt": rules.adopt,
 }
-DEFAULTS = {"crm_auto_create": True, "adopt": False}  # the API's CRM default is "Y"
 
 
 def normalise(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
@@ -159,12 +158,12 @@ def normalise(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]
         value = inputs.get(key)
         if isinstance(value, Unknown):
             continue
-        if value is None and key in DEFAULTS:
-            value = DEFAULTS[key]
+        if value is None and key in rules.DEFAULTS:
+            value = rules.DEFAULTS[key]
         if value is None and key == "name":
             if "number" in {f.property for f in failures} or isinstance(inputs["number"], Unknown):
                 continue  # nothing to derive a name from yet
-            value = inputs["number"]  # never nameless: see rules.name
+            value = rules.default_name(inputs["number"])  # never nameless: see rules.name
         try:
             inputs[key] = rule(value)
         except InputError as err:
