@@ -126,33 +126,43 @@ def main() -> None:
                 samples[label].append(phases(sb, make(), args.lines, args.threads))
         cached, fresh = list_cost(sb, args.lines, 2000)
     runs = {
-        label: {phase: (median(r[phase][0] for r in rounds), rounds[0][phase][1])
-                for phase in rounds[0]}
+        label: {
+            phase: (median(r[phase][0] for r in rounds), rounds[0][phase][1]) for phase in rounds[0]
+        }
         for label, rounds in samples.items()
     }
 
-    print(f"{args.lines} lines, {args.threads} threads, sandbox limits off, "
-          f"median of {args.rounds} rounds\n")
+    print(
+        f"{args.lines} lines, {args.threads} threads, sandbox limits off, "
+        f"median of {args.rounds} rounds\n"
+    )
     print(f"{'phase':<22}{'run':<12}{'seconds':>9}{'requests':>10}{'req/line':>10}{'calls/s':>10}")
     for label, figures in runs.items():
         for phase, (seconds, requests) in figures.items():
             per_line = requests / args.lines if not phase.startswith("list") else requests
             rate = requests / seconds if requests else 0
-            print(f"{phase:<22}{label:<12}{seconds:>9.3f}{requests:>10}{per_line:>10.2f}"
-                  f"{rate:>10.0f}")
-    print(f"\npacer bookkeeping: {acquire_cost() * 1e6:.2f} us per request; wall time on/off"
-          " per phase (noise of a shared machine dominates):")
+            print(
+                f"{phase:<22}{label:<12}{seconds:>9.3f}{requests:>10}{per_line:>10.2f}{rate:>10.0f}"
+            )
+    print(
+        f"\npacer bookkeeping: {acquire_cost() * 1e6:.2f} us per request; wall time on/off"
+        " per phase (noise of a shared machine dominates):"
+    )
     for phase in runs["pacing off"]:
         off, on = runs["pacing off"][phase][0], runs["pacing on"][phase][0]
         print(f"  {phase:<22}{on / off:>6.2f}x")
     total = sum(requests for _, requests in runs["pacing off"].values())
-    print(f"\nwhole life cycle: {total} requests for {args.lines} lines "
-          f"({total / args.lines:.2f} per line)")
+    print(
+        f"\nwhole life cycle: {total} requests for {args.lines} lines "
+        f"({total / args.lines:.2f} per line)"
+    )
     for name, (rate, burst) in CLOUD.items():
         print(f"  at {name}: {modelled_seconds(total, rate, burst):,.0f} s of pacing")
-    print(f"\nlist() with {args.lines} lines: cached {cached * 1e6:,.1f} us, "
-          f"fresh {fresh * 1e3:,.2f} ms ({fresh / cached:,.0f}x), "
-          f"and a fresh get costs one request against the portal's limit")
+    print(
+        f"\nlist() with {args.lines} lines: cached {cached * 1e6:,.1f} us, "
+        f"fresh {fresh * 1e3:,.2f} ms ({fresh / cached:,.0f}x), "
+        f"and a fresh get costs one request against the portal's limit"
+    )
 
 
 if __name__ == "__main__":

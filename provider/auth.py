@@ -146,15 +146,22 @@ class OAuth:
         if chosen.refresh_token is None and chosen.access_token is None:
             raise CredentialsError(
                 f"no refresh token for {client_id} in the stack config, the environment or"
-                f" the token store", how_to_set("refresh_token"),
+                f" the token store",
+                how_to_set("refresh_token"),
             )
         self._seed = chosen.seed
         self._state = chosen.saved or Saved(
-            seed=chosen.seed or "", refresh_token=chosen.refresh_token or "",
+            seed=chosen.seed or "",
+            refresh_token=chosen.refresh_token or "",
             access_token=chosen.access_token,
         )
-        redact.remember(client_secret, refresh_token, access_token,
-                        self._state.refresh_token, self._state.access_token)
+        redact.remember(
+            client_secret,
+            refresh_token,
+            access_token,
+            self._state.refresh_token,
+            self._state.access_token,
+        )
 
     def __repr__(self) -> str:
         return f"OAuth(client_id={self.client_id!r}, oauth_server={self.oauth_server!r})"
@@ -207,29 +214,44 @@ class OAuth:
             )
         grant = token_request(
             self.oauth_server,
-            {"grant_type": "refresh_token", "client_id": self.client_id,
-             "client_secret": self._secret, "refresh_token": current.refresh_token},
+            {
+                "grant_type": "refresh_token",
+                "client_id": self.client_id,
+                "client_secret": self._secret,
+                "refresh_token": current.refresh_token,
+            },
             session=self._session,
         )
-        log.info("refreshed the access token of %s (valid until %s)", self.client_id,
-                 time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(grant.expires or 0)))
+        log.info(
+            "refreshed the access token of %s (valid until %s)",
+            self.client_id,
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(grant.expires or 0)),
+        )
         return _saved(self._seed or "", grant)
 
     def info(self) -> AuthInfo:
         """What the last token reply (or the store) said, secrets left out."""
         state = self._state
-        return AuthInfo("oauth", _portal_of(state.client_endpoint), self.client_id, state.scope,
-                        state.expires)
+        return AuthInfo(
+            "oauth", _portal_of(state.client_endpoint), self.client_id, state.scope, state.expires
+        )
 
 
 def _portal_of(client_endpoint: str) -> str:
-    """"https://<portal>/rest/" -> "https://<portal>"."""
+    """ "https://<portal>/rest/" -> "https://<portal>"."""
     return client_endpoint.removesuffix("/").removesuffix("/rest")
 
 
 def _saved(seed: str, grant: Grant) -> Saved:
-    return Saved(seed, grant.refresh_token, grant.access_token, grant.expires,
-                 grant.client_endpoint, grant.scope, grant.member_id)
+    return Saved(
+        seed,
+        grant.refresh_token,
+        grant.access_token,
+        grant.expires,
+        grant.client_endpoint,
+        grant.scope,
+        grant.member_id,
+    )
 
 
 def _application(config: Mapping[str, str], environ: Mapping[str, str]) -> tuple[str, str]:
@@ -243,8 +265,9 @@ def _application(config: Mapping[str, str], environ: Mapping[str, str]) -> tuple
         )
     secret = read(config, environ, "client_secret")
     if secret is None:
-        raise CredentialsError(f"bitrix24:clientSecret is not set for {client_id}",
-                               how_to_set("client_secret"))
+        raise CredentialsError(
+            f"bitrix24:clientSecret is not set for {client_id}", how_to_set("client_secret")
+        )
     return client_id, secret
 
 
@@ -270,7 +293,8 @@ def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth
         return Webhook(webhook_url)
     client_id, secret = _application(config, environ)
     return OAuth(
-        client_id, secret,
+        client_id,
+        secret,
         refresh_token=read(config, environ, "refresh_token"),
         access_token=read(config, environ, "access_token"),
         oauth_server=_oauth_server(config, environ),
@@ -291,8 +315,9 @@ def authorise(config: Mapping[str, str], environ: Mapping[str, str], code: str) 
     seed = fingerprint(read(config, environ, "refresh_token") or grant.refresh_token)
     with _store(config, environ).locked(server, client_id) as slot:
         slot.write(_saved(seed, grant))
-    return AuthInfo("oauth", _portal_of(grant.client_endpoint), client_id, grant.scope,
-                    grant.expires)
+    return AuthInfo(
+        "oauth", _portal_of(grant.client_endpoint), client_id, grant.scope, grant.expires
+    )
 
 
 def newest_refresh_token(config: Mapping[str, str], environ: Mapping[str, str]) -> str:

@@ -108,15 +108,24 @@ SYSTEM_ERRORS: Mapping[str, tuple[type[ApiError], str]] = {
 _BY_LOWER = {code.lower(): entry for code, entry in SYSTEM_ERRORS.items()}
 
 LINE_ERRORS: tuple[tuple[str, type[LineError], str], ...] = (
-    ("Line already exists", LineExists,
-     "the application already has this line; let the provider adopt it, or delete it"),
-    ("Could not find line with number", LineNotFound,
-     "the line is gone from the portal; refresh the stack to recreate it"),
+    (
+        "Line already exists",
+        LineExists,
+        "the application already has this line; let the provider adopt it, or delete it",
+    ),
+    (
+        "Could not find line with number",
+        LineNotFound,
+        "the line is gone from the portal; refresh the stack to recreate it",
+    ),
     ("There are no fields to update", NoFieldsToUpdate, ""),
     ("NUMBER should not be empty", NumberMissing, ""),
-    ("DB error", LineStorageFailed,
-     "the portal could not store the line; check that NUMBER has at most 50 characters"
-     " and NAME at most 255, then retry"),
+    (
+        "DB error",
+        LineStorageFailed,
+        "the portal could not store the line; check that NUMBER has at most 50 characters"
+        " and NAME at most 255, then retry",
+    ),
 )
 """externalLine business errors: description prefix -> (class, fix)."""
 

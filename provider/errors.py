@@ -60,9 +60,7 @@ class InputError(Bitrix24Error, ValueError):
 class StackFileError(InputError):
     """An InputError located in a stack file, so editors and CI can jump to it."""
 
-    def __init__(
-        self, path: str, line: int, column: int, prop: str, reason: str, fix: str
-    ) -> None:
+    def __init__(self, path: str, line: int, column: int, prop: str, reason: str, fix: str) -> None:
         self.path = path
         self.line = line
         self.column = column
@@ -116,9 +114,7 @@ class TransportError(Bitrix24Error):
     happened, and only reading the portal's state can tell.
     """
 
-    def __init__(
-        self, method: str, portal: str, cause: str, *, maybe_applied: bool = True
-    ) -> None:
+    def __init__(self, method: str, portal: str, cause: str, *, maybe_applied: bool = True) -> None:
         self.method = method
         self.portal = portal
         self.cause = cause
@@ -134,15 +130,12 @@ class DeadlineExceeded(Bitrix24Error):
     wait for the rate limit or for a token refresh).
     """
 
-    def __init__(
-        self, method: str, portal: str, seconds: float, last: Exception | None
-    ) -> None:
+    def __init__(self, method: str, portal: str, seconds: float, last: Exception | None) -> None:
         self.method = method
         self.portal = portal
         self.seconds = seconds
         self.last = last
-        why = (f"last error: {last}" if last is not None
-               else "too little time was left to send it")
+        why = f"last error: {last}" if last is not None else "too little time was left to send it"
         super().__init__(f"{method} on {portal}: gave up after {seconds:.1f} s of retries; {why}")
 
 

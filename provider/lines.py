@@ -52,8 +52,11 @@ def _flag(value: bool) -> str:
 
 def _params(line: Line) -> dict[str, str]:
     """Every field of `line`, as add and adopt send them."""
-    return {"NUMBER": line.number, "NAME": line.name,
-            "CRM_AUTO_CREATE": _flag(line.crm_auto_create)}
+    return {
+        "NUMBER": line.number,
+        "NAME": line.name,
+        "CRM_AUTO_CREATE": _flag(line.crm_auto_create),
+    }
 
 
 def _parse(row: Mapping[str, Any]) -> Line:
@@ -157,18 +160,29 @@ class LinesApi:
                 self._remember(line.number, line)
                 return str(result["ID"])
             found = self.find(line.number, fresh=True)
-            log.info("add of %s had no clear answer (%s); the portal has %s",
-                     line.number, ambiguous, found)
+            log.info(
+                "add of %s had no clear answer (%s); the portal has %s",
+                line.number,
+                ambiguous,
+                found,
+            )
             if found == line:
                 return self.adopt(line)
             if found is not None:
-                raise LineExists(ADD, 400, "", "Line already exists", number=line.number,
-                                 fix=f"the portal has {found}, not the line asked for")
+                raise LineExists(
+                    ADD,
+                    400,
+                    "",
+                    "Line already exists",
+                    number=line.number,
+                    fix=f"the portal has {found}, not the line asked for",
+                )
         assert ambiguous is not None
         raise ambiguous
 
-    def update(self, number: str, *, name: str | None = None,
-               crm_auto_create: bool | None = None) -> str:
+    def update(
+        self, number: str, *, name: str | None = None, crm_auto_create: bool | None = None
+    ) -> str:
         """Change the given fields only; the line's ID as a string.
 
         With neither field there is nothing to send (the portal would answer
@@ -202,8 +216,11 @@ class LinesApi:
             if old is None:  # created behind our back: the cache is stale, drop it
                 self._lines = None
                 return
-            self._lines[number] = Line(number, old.name if name is None else name,
-                                       old.crm_auto_create if crm is None else crm)
+            self._lines[number] = Line(
+                number,
+                old.name if name is None else name,
+                old.crm_auto_create if crm is None else crm,
+            )
 
     def adopt(self, line: Line) -> str:
         """Bring an existing line to `line`'s values and return its ID.

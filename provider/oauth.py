@@ -61,7 +61,8 @@ class Grant:
         except ValueError:
             raise CredentialsError(
                 "the OAuth server sent an incomplete token reply (missing tokens or an expiry"
-                " that is not a number)", INCOMPLETE_FIX,
+                " that is not a number)",
+                INCOMPLETE_FIX,
             ) from None
         if expires is not None and expires <= now:
             expires = None
@@ -88,8 +89,9 @@ def _seconds(value: object) -> float:
 def _oauth_error(client_id: str, status: int, code: str, description: str) -> CredentialsError:
     said = f"the OAuth server refused {client_id} (HTTP {status} {code}: {description})"
     if code == "invalid_grant":
-        return ReauthorizationRequired(said + "; the refresh token is spent or expired",
-                                       AUTHORISE_FIX)
+        return ReauthorizationRequired(
+            said + "; the refresh token is spent or expired", AUTHORISE_FIX
+        )
     fixes = {
         "invalid_client": "check that bitrix24:clientId and bitrix24:clientSecret are those of"
         " the local application (Developer resources > Other > Local application)",
@@ -98,7 +100,8 @@ def _oauth_error(client_id: str, status: int, code: str, description: str) -> Cr
         "PAYMENT_REQUIRED": "the portal's plan does not allow this application; renew the plan",
     }
     fallback = (
-        "the OAuth server failed; run again later" if status >= 500
+        "the OAuth server failed; run again later"
+        if status >= 500
         else "check the bitrix24:oauthServer setting"
     )
     return CredentialsError(said, fixes.get(code, fallback))
@@ -118,8 +121,11 @@ def token_request(
     client_id = params.get("client_id", "")
     try:
         response = (session or requests).get(
-            oauth_server.rstrip("/") + TOKEN_PATH, params=params, timeout=timeout,
-            headers={"Accept": "application/json"}, allow_redirects=False,
+            oauth_server.rstrip("/") + TOKEN_PATH,
+            params=params,
+            timeout=timeout,
+            headers={"Accept": "application/json"},
+            allow_redirects=False,
         )
     except requests.RequestException as err:
         cause = redact.redact(f"{type(err).__name__}: {err}")
@@ -131,8 +137,12 @@ def token_request(
     if not isinstance(body, dict) or response.status_code != 200 or "error" in body:
         fields = body if isinstance(body, dict) else {}
         description = str(fields.get("error_description", "")) or "a reply that is not JSON"
-        raise _oauth_error(client_id, response.status_code, str(fields.get("error", "")),
-                           redact.redact(description))
+        raise _oauth_error(
+            client_id,
+            response.status_code,
+            str(fields.get("error", "")),
+            redact.redact(description),
+        )
     grant = Grant.from_reply(body)
     redact.remember(grant.access_token, grant.refresh_token)
     return grant
@@ -144,8 +154,10 @@ def exchange_code(oauth_server: str, client_id: str, client_secret: str, code: s
     `oauth_server` must already be checked (https, or http on loopback); the CLI goes
     through `provider.auth.authorise`, which checks it and stores the pair.
     """
-    params = {"grant_type": "authorization_code", "client_id": client_id,
-              "client_secret": client_secret, "code": code}
+    params = {
+        "grant_type": "authorization_code",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "code": code,
+    }
     return token_request(oauth_server, params)
-
-

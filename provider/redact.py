@@ -16,9 +16,7 @@ import threading
 MASK = "***"
 MIN_SECRET = 6  # shorter strings would mask ordinary words; no real token is that short
 
-_QUERY_SECRET = re.compile(
-    r"(?i)\b(client_secret|refresh_token|access_token|auth|code)=[^&\s'\"]+"
-)
+_QUERY_SECRET = re.compile(r"(?i)\b(client_secret|refresh_token|access_token|auth|code)=[^&\s'\"]+")
 _WEBHOOK_PATH = re.compile(r"(/rest/\d+/)[^/\s'\"]+")
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -64,7 +62,8 @@ def _chain(err: BaseException) -> list[BaseException]:
     while current is not None and all(current is not seen for seen in chain):
         chain.append(current)
         current = current.__cause__ or (
-            None if current.__suppress_context__ else current.__context__)
+            None if current.__suppress_context__ else current.__context__
+        )
     return chain
 
 

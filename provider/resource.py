@@ -173,9 +173,7 @@ def normalise(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]
 
 def with_fix(err: LineError, fix: str) -> LineError:
     """The same error, with what to do about it in this resource's terms."""
-    return type(err)(
-        err.method, err.status, err.code, err.description, number=err.number, fix=fix
-    )
+    return type(err)(err.method, err.status, err.code, err.description, number=err.number, fix=fix)
 
 
 def as_line(props: dict[str, Any]) -> Line:

@@ -98,11 +98,13 @@ class RestClient:
         adapter = HTTPAdapter(max_retries=self._policy.connection_retry(), pool_maxsize=8)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
-        self._session.headers.update({
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-        })
+        self._session.headers.update(
+            {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            }
+        )
         redact.guard_library_loggers()
 
     def __repr__(self) -> str:
@@ -172,7 +174,10 @@ class RestClient:
                 return self._result(method, params, response)
             url = self._follow(method, url, response.status_code, response.headers["Location"])
         raise RedirectRefused(
-            method, response.status_code, "", f"more than {MAX_REDIRECTS} redirects in a row",
+            method,
+            response.status_code,
+            "",
+            f"more than {MAX_REDIRECTS} redirects in a row",
             "check the portal address in the stack file; open it in a browser to see where"
             " it leads",
         )
@@ -182,7 +187,9 @@ class RestClient:
         started = time.monotonic()
         try:
             response = self._session.post(
-                url, data=body, timeout=(min(connect, remaining), min(read, remaining)),
+                url,
+                data=body,
+                timeout=(min(connect, remaining), min(read, remaining)),
                 allow_redirects=False,
             )
         except requests.RequestException as err:
@@ -190,8 +197,13 @@ class RestClient:
             raise TransportError(
                 method, self._portal, cause, maybe_applied=not _never_sent(err)
             ) from redact.scrubbed(err)
-        log.debug("%s on %s: HTTP %s in %.0f ms", method, self._portal, response.status_code,
-                  (time.monotonic() - started) * 1000)
+        log.debug(
+            "%s on %s: HTTP %s in %.0f ms",
+            method,
+            self._portal,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
         return response
 
     def _follow(self, method: str, url: str, status: int, location: str) -> str:
@@ -201,8 +213,10 @@ class RestClient:
         problem = urls.problem(target)
         if problem is not None:
             raise RedirectRefused(
-                method, status, "", f"{self._portal} redirects to {_shown(target)}, which"
-                f" {problem.value}",
+                method,
+                status,
+                "",
+                f"{self._portal} redirects to {_shown(target)}, which {problem.value}",
                 "check the portal address in the stack file; credentials are sent only over"
                 " https (or plain http to a loopback address), never with a password in the URL",
             )
@@ -214,14 +228,27 @@ class RestClient:
         if new_portal == old_portal:
             return target
         elsewhere = urls.registrable(urlsplit(new_portal).hostname or "") != urls.registrable(
-            urlsplit(old_portal).hostname or "")
+            urlsplit(old_portal).hostname or ""
+        )
         level = logging.WARNING if elsewhere else logging.INFO
         if status in PERMANENT:
-            log.log(level, "portal %s moved to %s; using the new address (update the stack"
-                    " file)%s", old_portal, new_portal, OTHER_OWNER if elsewhere else "")
+            log.log(
+                level,
+                "portal %s moved to %s; using the new address (update the stack file)%s",
+                old_portal,
+                new_portal,
+                OTHER_OWNER if elsewhere else "",
+            )
         else:
-            log.log(level, "portal %s sent %s to %s for this call (HTTP %s)%s", old_portal,
-                    method, new_portal, status, OTHER_OWNER if elsewhere else "")
+            log.log(
+                level,
+                "portal %s sent %s to %s for this call (HTTP %s)%s",
+                old_portal,
+                method,
+                new_portal,
+                status,
+                OTHER_OWNER if elsewhere else "",
+            )
         return target
 
     def _result(self, method: str, params: Mapping[str, Any], response: requests.Response) -> Any:

@@ -31,8 +31,15 @@ def default_name(number: str) -> str:
     return number
 
 
-def _text(prop: str, value: object, *, example: str, maximum: int,
-          empty: tuple[str, str], refuse: Callable[[str], None] | None = None) -> str:
+def _text(
+    prop: str,
+    value: object,
+    *,
+    example: str,
+    maximum: int,
+    empty: tuple[str, str],
+    refuse: Callable[[str], None] | None = None,
+) -> str:
     """Trimmed text of at most `maximum` characters; `empty` is the (reason, fix) for
     blank text, and `refuse` may raise for what else this property forbids."""
     if not isinstance(value, str):
@@ -76,7 +83,10 @@ def _no_whitespace(text: str) -> None:
 def number(value: object) -> str:
     """A NUMBER as the portal will match it: trimmed text, exact, nothing it would mangle."""
     return _text(
-        "number", value, example=EXAMPLE_NUMBER, maximum=NUMBER_MAX,
+        "number",
+        value,
+        example=EXAMPLE_NUMBER,
+        maximum=NUMBER_MAX,
         empty=("is empty", f'write the line\'s number, e.g. "{EXAMPLE_NUMBER}"'),
         refuse=_no_whitespace,
     )
@@ -85,7 +95,10 @@ def number(value: object) -> str:
 def name(value: object) -> str:
     """A NAME that is never empty: newer portals delete nameless lines after 90 days unused."""
     return _text(
-        "name", value, example="Sales", maximum=NAME_MAX,
+        "name",
+        value,
+        example="Sales",
+        maximum=NAME_MAX,
         empty=(
             "is empty; the portal's clean-up agent deletes nameless lines after 90 days unused",
             "give the line a name",

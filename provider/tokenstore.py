@@ -168,8 +168,12 @@ class TokenStore:
             self.directory.chmod(PRIVATE_DIRECTORY)  # mkdir's mode is filtered by the umask
         mode = stat.S_IMODE(self.directory.stat().st_mode)
         if mode & ~PRIVATE_DIRECTORY:
-            log.warning("the token store %s was open to other users (mode %o); making it %o",
-                        self.directory, mode, PRIVATE_DIRECTORY)
+            log.warning(
+                "the token store %s was open to other users (mode %o); making it %o",
+                self.directory,
+                mode,
+                PRIVATE_DIRECTORY,
+            )
             self.directory.chmod(PRIVATE_DIRECTORY)
         # A store pointed into a repository by mistake must still never be committed.
         ignore = self.directory / ".gitignore"

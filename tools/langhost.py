@@ -89,9 +89,7 @@ class PythonHost(language_pb2_grpc.LanguageRuntimeServicer):
                 proc.send_signal(signal.SIGINT)
         return empty_pb2.Empty()
 
-    def Run(
-        self, request: language_pb2.RunRequest, context: Context
-    ) -> language_pb2.RunResponse:
+    def Run(self, request: language_pb2.RunRequest, context: Context) -> language_pb2.RunResponse:
         info = request.info
         options = json_format.MessageToDict(info.options) if info.HasField("options") else {}
         python = virtualenv_python(info.root_directory, options.get("virtualenv"))

@@ -33,7 +33,11 @@ def auth(tmp_path: Path, portal: Sandbox, *args: str, **env: str) -> subprocess.
     base.update(env)
     return subprocess.run(
         [sys.executable, "-m", "provider", "auth", *args],
-        cwd=REPO, env=base, capture_output=True, text=True, check=False,
+        cwd=REPO,
+        env=base,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

@@ -70,8 +70,9 @@ class Leaks:
 
 
 @pytest.fixture(autouse=True)
-def leaks(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
-          tmp_path: Path) -> Iterator[Leaks]:
+def leaks(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Leaks]:
     for key in [k for k in os.environ if k.startswith("BITRIX24_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -102,19 +103,39 @@ class Portal:
         self.leaks.add(tokens["access_token"], tokens["refresh_token"])
         return tokens
 
-    def auth(self, tokens: dict[str, Any] | None = None, *, store: bool = True,
-             secret: str = SECRET, access: bool = True) -> OAuth:
+    def auth(
+        self,
+        tokens: dict[str, Any] | None = None,
+        *,
+        store: bool = True,
+        secret: str = SECRET,
+        access: bool = True,
+    ) -> OAuth:
         tokens = tokens or self.tokens()
         return OAuth(
-            APP, secret, refresh_token=tokens["refresh_token"],
+            APP,
+            secret,
+            refresh_token=tokens["refresh_token"],
             access_token=tokens["access_token"] if access else None,
-            oauth_server=self.url, store=TokenStore(self.store_dir) if store else None,
+            oauth_server=self.url,
+            store=TokenStore(self.store_dir) if store else None,
         )
 
-    def client(self, auth: Any = None, *, pacer: Pacer | None = None,
-               policy: RetryPolicy = FAST, timeout: tuple[float, float] = (2.0, 5.0)) -> RestClient:
-        return RestClient(self.url, auth if auth is not None else self.auth(),
-                          pacer=pacer or Unpaced(), policy=policy, timeout=timeout)
+    def client(
+        self,
+        auth: Any = None,
+        *,
+        pacer: Pacer | None = None,
+        policy: RetryPolicy = FAST,
+        timeout: tuple[float, float] = (2.0, 5.0),
+    ) -> RestClient:
+        return RestClient(
+            self.url,
+            auth if auth is not None else self.auth(),
+            pacer=pacer or Unpaced(),
+            policy=policy,
+            timeout=timeout,
+        )
 
     def lines(self, **kwargs: Any) -> LinesApi:
         return LinesApi(self.client(**kwargs))

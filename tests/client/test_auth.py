@@ -38,11 +38,18 @@ def stored(portal: Portal) -> dict:
 
 
 def test_config_wins_over_environment(tmp_path: Path) -> None:
-    config = {"bitrix24:clientId": "from.config", "bitrix24:clientSecret": "config-secret-1",
-              "bitrix24:refreshToken": "config-refresh-1", "bitrix24:tokenStore": str(tmp_path)}
-    environ = {"BITRIX24_CLIENT_ID": "from.env", "BITRIX24_CLIENT_SECRET": "env-secret-1",
-               "BITRIX24_REFRESH_TOKEN": "env-refresh-1",
-               "BITRIX24_OAUTH_SERVER": "https://oauth.bitrix24.tech"}
+    config = {
+        "bitrix24:clientId": "from.config",
+        "bitrix24:clientSecret": "config-secret-1",
+        "bitrix24:refreshToken": "config-refresh-1",
+        "bitrix24:tokenStore": str(tmp_path),
+    }
+    environ = {
+        "BITRIX24_CLIENT_ID": "from.env",
+        "BITRIX24_CLIENT_SECRET": "env-secret-1",
+        "BITRIX24_REFRESH_TOKEN": "env-refresh-1",
+        "BITRIX24_OAUTH_SERVER": "https://oauth.bitrix24.tech",
+    }
     auth = settings_from(config, environ)
     assert isinstance(auth, OAuth)
     assert auth.client_id == "from.config"
@@ -51,9 +58,15 @@ def test_config_wins_over_environment(tmp_path: Path) -> None:
 
 
 def test_environment_alone_is_enough(tmp_path: Path) -> None:
-    auth = settings_from({}, {"BITRIX24_CLIENT_ID": "env.app", "BITRIX24_CLIENT_SECRET": "s" * 8,
-                              "BITRIX24_ACCESS_TOKEN": "a" * 10,
-                              "BITRIX24_TOKEN_STORE": str(tmp_path)})
+    auth = settings_from(
+        {},
+        {
+            "BITRIX24_CLIENT_ID": "env.app",
+            "BITRIX24_CLIENT_SECRET": "s" * 8,
+            "BITRIX24_ACCESS_TOKEN": "a" * 10,
+            "BITRIX24_TOKEN_STORE": str(tmp_path),
+        },
+    )
     assert isinstance(auth, OAuth) and auth.oauth_server == "https://oauth.bitrix.info"
 
 
@@ -61,10 +74,13 @@ def test_no_credentials_names_every_way_to_set_them(leaks) -> None:
     with leaks.raises(errors.CredentialsError) as info:
         settings_from({}, {})
     message = str(info.value)
-    for part in ("pulumi config set bitrix24:clientId", "BITRIX24_CLIENT_ID",
-                 "pulumi config set --secret bitrix24:clientSecret",
-                 "pulumi config set --secret bitrix24:refreshToken",
-                 "pulumi config set --secret bitrix24:webhookUrl"):
+    for part in (
+        "pulumi config set bitrix24:clientId",
+        "BITRIX24_CLIENT_ID",
+        "pulumi config set --secret bitrix24:clientSecret",
+        "pulumi config set --secret bitrix24:refreshToken",
+        "pulumi config set --secret bitrix24:webhookUrl",
+    ):
         assert part in message
 
 
@@ -78,14 +94,24 @@ def test_missing_secret_names_exactly_that_key(leaks) -> None:
 
 def test_missing_refresh_token_with_an_empty_store(tmp_path: Path, leaks) -> None:
     with leaks.raises(errors.CredentialsError, match="bitrix24:refreshToken"):
-        settings_from({"bitrix24:clientId": "app.x", "bitrix24:clientSecret": SECRET,
-                       "bitrix24:tokenStore": str(tmp_path)}, {})
+        settings_from(
+            {
+                "bitrix24:clientId": "app.x",
+                "bitrix24:clientSecret": SECRET,
+                "bitrix24:tokenStore": str(tmp_path),
+            },
+            {},
+        )
 
 
 @pytest.mark.parametrize("key", ["bitrix24:oauthServer", "bitrix24:webhookUrl"])
 def test_plain_http_off_loopback_is_refused(key: str, tmp_path: Path, leaks) -> None:
-    config = {"bitrix24:clientId": "app.x", "bitrix24:clientSecret": SECRET,
-              "bitrix24:refreshToken": "r" * 10, "bitrix24:tokenStore": str(tmp_path)}
+    config = {
+        "bitrix24:clientId": "app.x",
+        "bitrix24:clientSecret": SECRET,
+        "bitrix24:refreshToken": "r" * 10,
+        "bitrix24:tokenStore": str(tmp_path),
+    }
     if key == "bitrix24:webhookUrl":
         config = {}
     config[key] = f"http://portal.example.com/rest/1/{HOOK_CODE}/"
@@ -97,9 +123,13 @@ def test_plain_http_off_loopback_is_refused(key: str, tmp_path: Path, leaks) -> 
 
 @pytest.mark.parametrize("key", ["bitrix24:oauthServer", "bitrix24:webhookUrl"])
 def test_a_url_with_a_password_is_refused(key: str, tmp_path: Path, leaks) -> None:
-    config = {"bitrix24:clientId": "app.x", "bitrix24:clientSecret": SECRET,
-              "bitrix24:refreshToken": "r" * 10, "bitrix24:tokenStore": str(tmp_path),
-              key: "https://user:pw-0123456789@oauth.example.com"}
+    config = {
+        "bitrix24:clientId": "app.x",
+        "bitrix24:clientSecret": SECRET,
+        "bitrix24:refreshToken": "r" * 10,
+        "bitrix24:tokenStore": str(tmp_path),
+        key: "https://user:pw-0123456789@oauth.example.com",
+    }
     if key == "bitrix24:webhookUrl":
         config = {key: f"https://user:pw-0123456789@acme.bitrix24.com/rest/1/{HOOK_CODE}/"}
     leaks.add("pw-0123456789")
@@ -108,7 +138,9 @@ def test_a_url_with_a_password_is_refused(key: str, tmp_path: Path, leaks) -> No
 
 
 def test_webhook_settings(leaks) -> None:
-    auth = settings_from({}, {"BITRIX24_WEBHOOK_URL": f"https://acme.bitrix24.com/rest/7/{HOOK_CODE}/"})
+    auth = settings_from(
+        {}, {"BITRIX24_WEBHOOK_URL": f"https://acme.bitrix24.com/rest/7/{HOOK_CODE}/"}
+    )
     assert isinstance(auth, Webhook)
     assert (auth.portal, auth.user_id) == ("https://acme.bitrix24.com", "7")
     assert HOOK_CODE not in repr(auth)
@@ -126,7 +158,10 @@ def test_expired_token_is_refreshed_once_and_the_rotation_is_kept(portal: Portal
     portal.sb.expire_access_tokens()
     assert client.call(GET) == []
     assert [(e["method"], e["status"], e["error"]) for e in portal.log()] == [
-        (GET, 200, None), (GET, 401, "expired_token"), ("oauth/token", 200, None), (GET, 200, None)
+        (GET, 200, None),
+        (GET, 401, "expired_token"),
+        ("oauth/token", 200, None),
+        (GET, 200, None),
     ]
     saved = stored(portal)
     assert saved["refresh_token"] != first["refresh_token"]
@@ -136,9 +171,15 @@ def test_expired_token_is_refreshed_once_and_the_rotation_is_kept(portal: Portal
     assert (portal.store_dir / ".gitignore").read_text() == "*\n"
     assert saved["seed"] == fingerprint(first["refresh_token"])
     with leaks.raises(errors.ReauthorizationRequired):  # the old refresh token is dead
-        token_request(portal.url, {"grant_type": "refresh_token", "client_id": APP,
-                                   "client_secret": SECRET,
-                                   "refresh_token": first["refresh_token"]})
+        token_request(
+            portal.url,
+            {
+                "grant_type": "refresh_token",
+                "client_id": APP,
+                "client_secret": SECRET,
+                "refresh_token": first["refresh_token"],
+            },
+        )
 
 
 def test_each_new_process_continues_from_the_stores_newest_pair(portal: Portal) -> None:
@@ -199,8 +240,7 @@ def test_two_auth_objects_sharing_the_store_refresh_once(portal: Portal) -> None
     clients = [portal.client(portal.auth(configured)) for _ in range(2)]
     portal.sb.expire_access_tokens()
     barrier = threading.Barrier(2)
-    threads = [threading.Thread(target=lambda c=c: (barrier.wait(), c.call(GET)))
-               for c in clients]
+    threads = [threading.Thread(target=lambda c=c: (barrier.wait(), c.call(GET))) for c in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -222,10 +262,18 @@ def test_separate_processes_sharing_the_store_refresh_once(portal: Portal) -> No
                      oauth_server={portal.url!r}, store=TokenStore({str(portal.store_dir)!r}))
         print(RestClient({portal.url!r}, auth, pacer=Unpaced()).call({GET!r}))
     """)
-    args = [sys.executable, "-c", script, SECRET, configured["refresh_token"],
-            configured["access_token"]]
-    procs = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(3)]
+    args = [
+        sys.executable,
+        "-c",
+        script,
+        SECRET,
+        configured["refresh_token"],
+        configured["access_token"],
+    ]
+    procs = [
+        subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
     outputs = [proc.communicate(timeout=60) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0, 0], outputs
     assert oauth_log(portal) == [(200, None)]
@@ -252,8 +300,9 @@ def test_invalid_client_is_a_credentials_error_about_the_secret(portal: Portal, 
 
 def test_an_expired_access_token_without_refresh_token(portal: Portal, leaks) -> None:
     tokens = portal.tokens()
-    client = portal.client(OAuth(APP, SECRET, access_token=tokens["access_token"],
-                                 oauth_server=portal.url))
+    client = portal.client(
+        OAuth(APP, SECRET, access_token=tokens["access_token"], oauth_server=portal.url)
+    )
     portal.sb.expire_access_tokens()
     with leaks.raises(errors.CredentialsError, match="no refresh token is set"):
         client.call(GET)
@@ -269,15 +318,18 @@ def test_a_token_that_expires_again_is_resent_only_once(make_portal, leaks) -> N
 
 
 def test_unreachable_oauth_server_leaks_nothing(portal: Portal, leaks) -> None:
-    auth = OAuth(APP, SECRET, refresh_token="refresh-token-abcdef", oauth_server="http://127.0.0.1:9")
+    auth = OAuth(
+        APP, SECRET, refresh_token="refresh-token-abcdef", oauth_server="http://127.0.0.1:9"
+    )
     leaks.add("refresh-token-abcdef")
     with leaks.raises(errors.TransportError, match="oauth/token"):
         portal.client(auth).call(GET)
 
 
 def test_a_wrong_oauth_server_address_says_so(portal: Portal, leaks) -> None:
-    auth = OAuth(APP, SECRET, refresh_token="refresh-token-abcdef",
-                 oauth_server=f"{portal.url}/not-oauth")
+    auth = OAuth(
+        APP, SECRET, refresh_token="refresh-token-abcdef", oauth_server=f"{portal.url}/not-oauth"
+    )
     leaks.add("refresh-token-abcdef")
     with leaks.raises(errors.CredentialsError, match="check the bitrix24:oauthServer setting"):
         portal.client(auth).call(GET)
@@ -299,9 +351,13 @@ def test_exchange_code_gives_a_working_first_pair(portal: Portal, leaks) -> None
 def test_authorise_stores_the_first_pair_for_every_later_run(portal: Portal, leaks) -> None:
     spent = portal.tokens()  # still in config, but about to be revoked
     portal.sb.revoke_refresh_tokens(APP)
-    config = {"bitrix24:clientId": APP, "bitrix24:clientSecret": SECRET,
-              "bitrix24:refreshToken": spent["refresh_token"],
-              "bitrix24:oauthServer": portal.url, "bitrix24:tokenStore": str(portal.store_dir)}
+    config = {
+        "bitrix24:clientId": APP,
+        "bitrix24:clientSecret": SECRET,
+        "bitrix24:refreshToken": spent["refresh_token"],
+        "bitrix24:oauthServer": portal.url,
+        "bitrix24:tokenStore": str(portal.store_dir),
+    }
     code = portal.sb.issue_auth_code(APP)
     leaks.add(code)
     info = authorise(config, {}, code)
@@ -317,7 +373,11 @@ def test_info_describes_the_credential_without_secrets(portal: Portal) -> None:
     portal.client(auth).call(GET)
     info = auth.info()
     assert (info.mode, info.portal, info.client_id, info.scope) == (
-        "oauth", portal.url, APP, "telephony")
+        "oauth",
+        portal.url,
+        APP,
+        "telephony",
+    )
     assert info.expires and info.expires > time.time()
     assert not portal.leaks.found_in(repr(info))
 
@@ -339,8 +399,9 @@ def test_a_store_file_of_another_format_is_refused_not_ignored(portal: Portal, l
     (path,) = portal.store_dir.glob("*.json")
     data = json.loads(path.read_text())
     path.write_text(json.dumps({**data, "format": 2}))
-    with leaks.raises(errors.CredentialsError, match="has format 2; this version of the"
-                      " provider reads format 1"):
+    with leaks.raises(
+        errors.CredentialsError, match="has format 2; this version of the provider reads format 1"
+    ):
         portal.auth()
     assert json.loads(path.read_text())["format"] == 2  # left alone for the version that reads it
 

@@ -17,6 +17,7 @@ GET = "telephony.externalLine.get"
 
 def burst(clients: list[RestClient], calls: int) -> None:
     """`calls` gets spread over one thread per client, as the engine's four workers do."""
+
     def work(client: RestClient) -> None:
         for _ in range(calls // len(clients)):
             client.call(GET)
@@ -48,8 +49,9 @@ def test_without_pacing_the_same_burst_meets_503_and_retries_through(make_portal
 
 def test_retries_converge_under_500_503_timeouts_and_dropped_connections(portal: Portal) -> None:
     lines = portal.lines(timeout=(2.0, 0.3))  # a slow reply is a read timeout
-    portal.sb.set_faults(error500=0.1, limit503=0.1, drop=0.05, commit_drop=0.1, slow=0.1,
-                         slow_seconds=1.0, seed=11)
+    portal.sb.set_faults(
+        error500=0.1, limit503=0.1, drop=0.05, commit_drop=0.1, slow=0.1, slow_seconds=1.0, seed=11
+    )
     for i in range(15):
         number = str(2000 + i)
         lines.add(Line(number, f"n{i}", True))
@@ -76,6 +78,7 @@ def test_persistent_server_faults_end_at_the_deadline(portal: Portal, leaks) -> 
 def test_an_ambiguous_500_on_add_reaches_the_caller_unretried(portal: Portal, leaks) -> None:
     portal.sb.set_faults(error500=1.0)
     with leaks.raises(errors.ServerFault):
-        portal.client().call("telephony.externalLine.add", {"NUMBER": "77", "NAME": "x"},
-                             idempotent=False)
+        portal.client().call(
+            "telephony.externalLine.add", {"NUMBER": "77", "NAME": "x"}, idempotent=False
+        )
     assert len(portal.log("telephony.externalLine.add")) == 1

@@ -38,8 +38,9 @@ class NoAuth:
 
 def test_call_returns_the_result_and_add_id_is_an_integer(portal: Portal) -> None:
     client = portal.client()
-    added = client.call(ADD, {"NUMBER": "100", "NAME": "Main", "CRM_AUTO_CREATE": "N"},
-                        idempotent=False)
+    added = client.call(
+        ADD, {"NUMBER": "100", "NAME": "Main", "CRM_AUTO_CREATE": "N"}, idempotent=False
+    )
     assert added == {"ID": portal.portal_lines()["100"]["ID"]}
     assert client.call(GET) == [{"NUMBER": "100", "NAME": "Main", "CRM_AUTO_CREATE": "N"}]
     assert client.call(UPDATE, {"NUMBER": "100", "NAME": "X"}) == {"ID": str(added["ID"])}
@@ -53,8 +54,7 @@ def test_302_resends_the_same_post_and_sticks_to_the_new_address(
     port = portal.url.rsplit(":", 1)[1]
     new_address = f"http://localhost:{port}"
     portal.sb.move_to(new_address)
-    client.call(ADD, {"NUMBER": "200", "NAME": "Moved", "CRM_AUTO_CREATE": "N"},
-                idempotent=False)
+    client.call(ADD, {"NUMBER": "200", "NAME": "Moved", "CRM_AUTO_CREATE": "N"}, idempotent=False)
     client.call(UPDATE, {"NUMBER": "200", "NAME": "Moved twice"})
     line = portal.portal_lines()["200"]
     assert (line["NAME"], line["CRM_AUTO_CREATE"]) == ("Moved twice", "N")  # the body survived
@@ -124,8 +124,12 @@ def test_redirects_in_circles_are_refused_not_retried(tmp_path, leaks) -> None:
     ("method", "params", "cls", "description"),
     [
         (ADD, {"NUMBER": "300", "NAME": "dup"}, errors.LineExists, "Line already exists"),
-        (UPDATE, {"NUMBER": "999", "NAME": "x"}, errors.LineNotFound,
-         "Could not find line with number 999"),
+        (
+            UPDATE,
+            {"NUMBER": "999", "NAME": "x"},
+            errors.LineNotFound,
+            "Could not find line with number 999",
+        ),
         (DELETE, {"NUMBER": "999"}, errors.LineNotFound, "Could not find line with number 999"),
         (UPDATE, {"NUMBER": "300"}, errors.NoFieldsToUpdate, "There are no fields to update"),
         (ADD, {"NAME": "no number"}, errors.NumberMissing, "NUMBER should not be empty"),
@@ -204,8 +208,9 @@ def test_no_auth_found(portal: Portal, leaks) -> None:
 
 
 def test_unknown_access_token_is_invalid_token(portal: Portal, leaks) -> None:
-    auth = portal.auth({"refresh_token": "unknown-refresh-0001", "access_token": "bogus-token-1"},
-                       store=False)
+    auth = portal.auth(
+        {"refresh_token": "unknown-refresh-0001", "access_token": "bogus-token-1"}, store=False
+    )
     with leaks.raises(errors.AuthRejected, match="invalid_token"):
         portal.client(auth).call(GET)
 
@@ -284,8 +289,11 @@ def test_nothing_listening_is_retried_even_for_add_then_gives_up(leaks) -> None:
 
 
 def test_a_dead_webhook_portal_leaks_no_code(leaks) -> None:
-    client = RestClient("http://127.0.0.1:9", Webhook(f"http://127.0.0.1:9/rest/1/{HOOK_CODE}/"),
-                        policy=FAST.__class__(deadline=0.3))
+    client = RestClient(
+        "http://127.0.0.1:9",
+        Webhook(f"http://127.0.0.1:9/rest/1/{HOOK_CODE}/"),
+        policy=FAST.__class__(deadline=0.3),
+    )
     with leaks.raises(errors.DeadlineExceeded):
         client.call(GET)
 
@@ -294,11 +302,19 @@ def test_check_describes_oauth_and_webhook_credentials(make_portal) -> None:
     portal = make_portal(scopes=("telephony", "crm"))
     info = portal.client(portal.auth(access=False)).check()
     assert (info.mode, info.portal, info.client_id, info.scope) == (
-        "oauth", portal.url, "local.1a2b3c4d5e.67890123", "telephony,crm")
+        "oauth",
+        portal.url,
+        "local.1a2b3c4d5e.67890123",
+        "telephony,crm",
+    )
     assert info.expires is not None and info.expires > time.time()
     hook = webhook_client(portal).check()
     assert (hook.mode, hook.portal, hook.client_id, hook.scope) == (
-        "webhook", portal.url, "", "telephony")
+        "webhook",
+        portal.url,
+        "",
+        "telephony",
+    )
 
 
 class SlowToken(NoAuth):

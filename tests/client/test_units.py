@@ -19,11 +19,24 @@ from provider.tokenstore import Saved, choose, fingerprint
 
 GET = "telephony.externalLine.get"
 FACTS_CODES = {
-    "INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWER", "QUERY_LIMIT_EXCEEDED",
-    "OPERATION_TIME_LIMIT", "ERROR_BATCH_METHOD_NOT_ALLOWED", "ERROR_BATCH_LENGTH_EXCEEDED",
-    "NO_AUTH_FOUND", "expired_token", "invalid_token", "INVALID_REQUEST", "OVERLOAD_LIMIT",
-    "ACCESS_DENIED", "INVALID_CREDENTIALS", "insufficient_scope", "user_access_error",
-    "PORTAL_DELETED", "ERROR_METHOD_NOT_FOUND", "WRONG_AUTH_TYPE",
+    "INTERNAL_SERVER_ERROR",
+    "ERROR_UNEXPECTED_ANSWER",
+    "QUERY_LIMIT_EXCEEDED",
+    "OPERATION_TIME_LIMIT",
+    "ERROR_BATCH_METHOD_NOT_ALLOWED",
+    "ERROR_BATCH_LENGTH_EXCEEDED",
+    "NO_AUTH_FOUND",
+    "expired_token",
+    "invalid_token",
+    "INVALID_REQUEST",
+    "OVERLOAD_LIMIT",
+    "ACCESS_DENIED",
+    "INVALID_CREDENTIALS",
+    "insufficient_scope",
+    "user_access_error",
+    "PORTAL_DELETED",
+    "ERROR_METHOD_NOT_FOUND",
+    "WRONG_AUTH_TYPE",
 }
 
 
@@ -41,9 +54,16 @@ def test_codes_win_over_status(code: str) -> None:
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(500, errors.ServerFault), (502, errors.ServerFault), (503, errors.ServerFault),
-     (401, errors.AuthRejected), (403, errors.AccessDenied), (404, errors.MethodNotFound),
-     (429, errors.OperationTimeLimit), (400, errors.ApiError)],
+    [
+        (500, errors.ServerFault),
+        (502, errors.ServerFault),
+        (503, errors.ServerFault),
+        (401, errors.AuthRejected),
+        (403, errors.AccessDenied),
+        (404, errors.MethodNotFound),
+        (429, errors.OperationTimeLimit),
+        (400, errors.ApiError),
+    ],
 )
 def test_unknown_codes_fall_back_on_status(status: int, cls: type) -> None:
     assert type(classify(GET, status, {"error": "SOMETHING_NEW"})) is cls
@@ -52,13 +72,18 @@ def test_unknown_codes_fall_back_on_status(status: int, cls: type) -> None:
 
 def test_line_descriptions_only_for_line_methods_and_business_codes() -> None:
     for prefix, cls, _fix in LINE_ERRORS:
-        err = classify("telephony.externalline.UPDATE", 400,
-                       {"error": "", "error_description": prefix}, "12")
+        err = classify(
+            "telephony.externalline.UPDATE", 400, {"error": "", "error_description": prefix}, "12"
+        )
         assert type(err) is cls and err.number == "12"
-    assert type(classify("crm.lead.add", 400, {"error": "", "error_description": "DB error"})) \
+    assert (
+        type(classify("crm.lead.add", 400, {"error": "", "error_description": "DB error"}))
         is errors.ApiError
-    assert type(classify(GET, 400, {"error": "OTHER", "error_description": "DB error"})) \
+    )
+    assert (
+        type(classify(GET, 400, {"error": "OTHER", "error_description": "DB error"}))
         is errors.ApiError
+    )
 
 
 def test_only_the_time_budget_carries_retry_at() -> None:
@@ -81,12 +106,17 @@ def test_store_precedence() -> None:
 
 def test_redaction() -> None:
     remember("registered-secret-xyz", "short")
-    assert redact("GET /oauth/token/?client_id=app&client_secret=abc&refresh_token=def x") == \
-        "GET /oauth/token/?client_id=app&client_secret=***&refresh_token=*** x"
-    assert redact("POST /rest/12/hookcode/telephony.externalLine.get") == \
-        "POST /rest/12/***/telephony.externalLine.get"
-    assert redact("it was registered-secret-xyz here; short stays") == \
-        "it was *** here; short stays"
+    assert (
+        redact("GET /oauth/token/?client_id=app&client_secret=abc&refresh_token=def x")
+        == "GET /oauth/token/?client_id=app&client_secret=***&refresh_token=*** x"
+    )
+    assert (
+        redact("POST /rest/12/hookcode/telephony.externalLine.get")
+        == "POST /rest/12/***/telephony.externalLine.get"
+    )
+    assert (
+        redact("it was registered-secret-xyz here; short stays") == "it was *** here; short stays"
+    )
     clean = ValueError("nothing secret")
     assert scrubbed(clean) is clean
     stand_in = scrubbed(ValueError("saw registered-secret-xyz"))
@@ -171,10 +201,22 @@ def test_what_is_retried() -> None:
     limit = errors.QueryLimitExceeded("m", 503, "QUERY_LIMIT_EXCEEDED", "d")
     budget = errors.OperationTimeLimit("m", 429, "OPERATION_TIME_LIMIT", "d")
     overload = errors.Overloaded("m", 503, "OVERLOAD_LIMIT", "d")
-    assert [should_retry(e, True) for e in (sent, unsent, fault, limit, budget, overload)] == \
-        [True, True, True, True, True, False]
-    assert [should_retry(e, False) for e in (sent, unsent, fault, limit, budget, overload)] == \
-        [False, True, False, True, True, False]
+    assert [should_retry(e, True) for e in (sent, unsent, fault, limit, budget, overload)] == [
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert [should_retry(e, False) for e in (sent, unsent, fault, limit, budget, overload)] == [
+        False,
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
 
 
 def test_attempts_back_off_exponentially_and_respect_the_deadline() -> None:
@@ -220,16 +262,24 @@ def test_no_request_goes_out_with_less_than_the_minimum_time_left() -> None:
     assert short.time_to_send() > 0  # a short deadline scales the minimum down
 
 
-GOOD_REPLY = {"access_token": "access-0123456789", "refresh_token": "refresh-0123456789",
-              "expires_in": 3600, "client_endpoint": "https://acme.bitrix24.com/rest/",
-              "scope": "telephony", "member_id": "m1"}
+GOOD_REPLY = {
+    "access_token": "access-0123456789",
+    "refresh_token": "refresh-0123456789",
+    "expires_in": 3600,
+    "client_endpoint": "https://acme.bitrix24.com/rest/",
+    "scope": "telephony",
+    "member_id": "m1",
+}
 
 
 def test_a_token_reply_becomes_a_grant_with_our_own_expiry() -> None:
     before = time.time()
     grant = Grant.from_reply(GOOD_REPLY)
     assert (grant.access_token, grant.refresh_token, grant.scope) == (
-        "access-0123456789", "refresh-0123456789", "telephony")
+        "access-0123456789",
+        "refresh-0123456789",
+        "telephony",
+    )
     assert grant.expires is not None and before + 3600 <= grant.expires <= time.time() + 3600
     assert Grant.from_reply({**GOOD_REPLY, "expires_in": "3600"}).expires is not None
     assert Grant.from_reply({**GOOD_REPLY, "expires_in": None, "expires": 1}).expires is None

@@ -26,8 +26,12 @@ def sandbox() -> Iterator[Sandbox]:
         yield portal
 
 
-def connect(project: PulumiProject, portal: Sandbox, client_id: str = CLIENT_ID,
-            client_secret: str = CLIENT_SECRET) -> dict[str, str]:
+def connect(
+    project: PulumiProject,
+    portal: Sandbox,
+    client_id: str = CLIENT_ID,
+    client_secret: str = CLIENT_SECRET,
+) -> dict[str, str]:
     """Give the stack a fresh token pair the way a user would: as secret stack config."""
     tokens = portal.issue_tokens(client_id)
     project.config_set("bitrix24:clientId", client_id)

@@ -122,8 +122,12 @@ def test_two_pipelines_in_a_row_survive_the_rotation(tmp_path, sandbox):
     assert sorted(portal_lines(sandbox)) == ["74951234567", "74951234568"]
 
     # Without writing the token back, the next run would be locked out: proof it rotated.
-    env = {"BITRIX24_CLIENT_ID": CLIENT_ID, "BITRIX24_CLIENT_SECRET": CLIENT_SECRET,
-           "BITRIX24_OAUTH_SERVER": sandbox.url, "BITRIX24_REFRESH_TOKEN": first_token}
+    env = {
+        "BITRIX24_CLIENT_ID": CLIENT_ID,
+        "BITRIX24_CLIENT_SECRET": CLIENT_SECRET,
+        "BITRIX24_OAUTH_SERVER": sandbox.url,
+        "BITRIX24_REFRESH_TOKEN": first_token,
+    }
     project = PulumiProject.create(tmp_path / "stale", "stale", env)
     project.write_stack(stack_file(sandbox, ("74951239999", "Nobody")))
     failed = project.up(check=False)

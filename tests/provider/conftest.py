@@ -62,23 +62,36 @@ class Stack:
                 config[full] = value
         return config
 
-    def line(self, number: str, name: str | None = None, crm_auto_create: bool = True,
-             *, adopt: bool = False, portal: str | None = None) -> dict[str, Any]:
+    def line(
+        self,
+        number: str,
+        name: str | None = None,
+        crm_auto_create: bool = True,
+        *,
+        adopt: bool = False,
+        portal: str | None = None,
+    ) -> dict[str, Any]:
         """Checked inputs as the engine would send them to Create (name defaults to number)."""
-        return with_provider({
-            "portal": portal or self.url,
-            "number": number,
-            "name": number if name is None else name,
-            "crm_auto_create": crm_auto_create,
-            "adopt": adopt,
-        })
+        return with_provider(
+            {
+                "portal": portal or self.url,
+                "number": number,
+                "name": number if name is None else name,
+                "crm_auto_create": crm_auto_create,
+                "adopt": adopt,
+            }
+        )
 
     def outs(self, number: str, name: str, crm_auto_create: bool = True) -> dict[str, Any]:
         """Outputs as Create returns them, `__provider` included."""
-        return with_provider({
-            "portal": self.url, "number": number, "name": name,
-            "crm_auto_create": crm_auto_create,
-        })
+        return with_provider(
+            {
+                "portal": self.url,
+                "number": number,
+                "name": name,
+                "crm_auto_create": crm_auto_create,
+            }
+        )
 
     def lines(self) -> dict[str, dict[str, Any]]:
         """The portal's own view of the application's lines, by NUMBER, with IDs."""
@@ -153,9 +166,14 @@ def offline_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     tmp = tmp_path_factory.mktemp("offline")
     host = Host(host_env(tmp), tmp / "host.stderr")
     try:
-        host.configure({"bitrix24:clientId": APP, "bitrix24:clientSecret": SECRET,
-                        "bitrix24:refreshToken": "refresh-token-offline-0001",
-                        "bitrix24:tokenStore": str(tmp / "tokens")})
+        host.configure(
+            {
+                "bitrix24:clientId": APP,
+                "bitrix24:clientSecret": SECRET,
+                "bitrix24:refreshToken": "refresh-token-offline-0001",
+                "bitrix24:tokenStore": str(tmp / "tokens"),
+            }
+        )
         yield host
     finally:
         host.close()

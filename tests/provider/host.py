@@ -152,12 +152,18 @@ class Host:
         return reply.id, rpc.deserialize_properties(reply.properties)
 
     def read(
-        self, id_: str, props: Mapping[str, Any], inputs: Mapping[str, Any] | None = None,
+        self,
+        id_: str,
+        props: Mapping[str, Any],
+        inputs: Mapping[str, Any] | None = None,
         name: str = "line",
     ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """(id, outs, inputs or None) as a refresh gets them."""
         request = proto.ReadRequest(
-            id=id_, urn=urn(name), type=TYPE, properties=struct(props),
+            id=id_,
+            urn=urn(name),
+            type=TYPE,
+            properties=struct(props),
             inputs=struct(inputs if inputs is not None else props),
         )
         reply = self.stub.Read(request, timeout=CALL_TIMEOUT)

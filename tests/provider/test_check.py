@@ -28,8 +28,15 @@ def test_defaults_and_trimming(offline_host: Host) -> None:
 
 
 def test_given_values_are_kept_and_trimmed(offline_host: Host) -> None:
-    news = with_provider({"portal": PORTAL, "number": "74951234567", "name": "  Sales ",
-                          "crm_auto_create": False, "adopt": True})
+    news = with_provider(
+        {
+            "portal": PORTAL,
+            "number": "74951234567",
+            "name": "  Sales ",
+            "crm_auto_create": False,
+            "adopt": True,
+        }
+    )
     inputs, failures = offline_host.check(news, olds=news)
     assert failures == []
     assert inputs == {**news, "name": "Sales"}
@@ -43,33 +50,62 @@ def test_plain_http_is_accepted_on_loopback_only(offline_host: Host) -> None:
     _, failures = offline_host.check(
         with_provider({"portal": "http://acme.bitrix24.com", "number": "1"})
     )
-    assert failures == [(
-        "portal",
-        "'http://acme.bitrix24.com' uses plain http on a non-loopback host; Bitrix24 requires"
-        " HTTPS. Fix: write https://acme.bitrix24.com",
-    )]
+    assert failures == [
+        (
+            "portal",
+            "'http://acme.bitrix24.com' uses plain http on a non-loopback host; Bitrix24 requires"
+            " HTTPS. Fix: write https://acme.bitrix24.com",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
     ("prop", "value", "reason"),
     [
-        ("number", "7" * 51,
-         "is 51 characters long, over the portal's 50. Fix: shorten it to at most 50 characters"),
+        (
+            "number",
+            "7" * 51,
+            "is 51 characters long, over the portal's 50. Fix: shorten it to at most 50 characters",
+        ),
         ("number", "7" * 50, None),
         ("number", 74951234567, NUMBER_IS_TEXT),
-        ("number", "   ", "is empty. Fix: write the line's number, e.g. \"74951234567\""),
-        ("number", "7495 123", "'7495 123' contains whitespace. Fix: remove the spaces; the portal"
-         " matches NUMBER as an exact string"),
-        ("name", "", "is empty; the portal's clean-up agent deletes nameless lines after 90 days"
-         " unused. Fix: give the line a name"),
-        ("name", "n" * 256, "is 256 characters long, over the portal's 255. Fix: shorten it to at"
-         " most 255 characters"),
-        ("crm_auto_create", "yes", "must be true or false, got 'yes'. Fix: write crm_auto_create:"
-         " true or crm_auto_create: false (unquoted)"),
-        ("crm_auto_create", "Y", "must be true or false, got 'Y'. Fix: write crm_auto_create:"
-         " true or crm_auto_create: false (unquoted)"),
-        ("portal", "ftp://acme.bitrix24.com", "'ftp://acme.bitrix24.com' is not an http(s) URL."
-         " Fix: write portal: https://<your-portal>.bitrix24.com"),
+        ("number", "   ", 'is empty. Fix: write the line\'s number, e.g. "74951234567"'),
+        (
+            "number",
+            "7495 123",
+            "'7495 123' contains whitespace. Fix: remove the spaces; the portal"
+            " matches NUMBER as an exact string",
+        ),
+        (
+            "name",
+            "",
+            "is empty; the portal's clean-up agent deletes nameless lines after 90 days"
+            " unused. Fix: give the line a name",
+        ),
+        (
+            "name",
+            "n" * 256,
+            "is 256 characters long, over the portal's 255. Fix: shorten it to at"
+            " most 255 characters",
+        ),
+        (
+            "crm_auto_create",
+            "yes",
+            "must be true or false, got 'yes'. Fix: write crm_auto_create:"
+            " true or crm_auto_create: false (unquoted)",
+        ),
+        (
+            "crm_auto_create",
+            "Y",
+            "must be true or false, got 'Y'. Fix: write crm_auto_create:"
+            " true or crm_auto_create: false (unquoted)",
+        ),
+        (
+            "portal",
+            "ftp://acme.bitrix24.com",
+            "'ftp://acme.bitrix24.com' is not an http(s) URL."
+            " Fix: write portal: https://<your-portal>.bitrix24.com",
+        ),
     ],
 )
 def test_each_bad_property_fails_alone_naming_itself_and_the_fix(
@@ -91,14 +127,26 @@ def test_adopt_must_be_a_boolean(offline_host: Host, value: object, shown: str) 
     _, failures = offline_host.check(
         with_provider({"portal": PORTAL, "number": "74951234567", "adopt": value})
     )
-    assert failures == [("adopt", f"must be true or false, got {shown}. Fix: write adopt:"
-                                  " true or adopt: false (unquoted)")]
+    assert failures == [
+        (
+            "adopt",
+            f"must be true or false, got {shown}. Fix: write adopt:"
+            " true or adopt: false (unquoted)",
+        )
+    ]
 
 
 def test_all_failures_are_reported_at_once(offline_host: Host) -> None:
-    _, failures = offline_host.check(with_provider(
-        {"portal": "http://example.com", "number": "7" * 51, "name": "", "crm_auto_create": "yes"}
-    ))
+    _, failures = offline_host.check(
+        with_provider(
+            {
+                "portal": "http://example.com",
+                "number": "7" * 51,
+                "name": "",
+                "crm_auto_create": "yes",
+            }
+        )
+    )
     assert [prop for prop, _ in failures] == ["portal", "number", "name", "crm_auto_create"]
 
 

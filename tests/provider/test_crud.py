@@ -66,8 +66,7 @@ def test_update_sends_only_the_changed_flag(stack: Stack, host: Host) -> None:
     new_outs = host.update(id_, outs, stack.line("74951234567", "Sales", False))
     assert new_outs == stack.outs("74951234567", "Sales", False)
     held = stack.lines()["74951234567"]
-    assert (str(held["ID"]), held["NAME"], held["CRM_AUTO_CREATE"]) == (
-        id_, "Renamed by hand", "N")
+    assert (str(held["ID"]), held["NAME"], held["CRM_AUTO_CREATE"]) == (id_, "Renamed by hand", "N")
     assert [e["method"] for e in stack.log()] == [ADD, UPDATE]
 
 
@@ -84,7 +83,10 @@ def test_delete_removes_the_line(stack: Stack, host: Host) -> None:
     host.delete(id_, outs)
     assert {n: str(line["ID"]) for n, line in stack.lines().items()} == {"74951234568": keep_id}
     assert [(e["method"], e["status"]) for e in stack.log()] == [
-        (ADD, 200), (ADD, 200), (DELETE, 200)]
+        (ADD, 200),
+        (ADD, 200),
+        (DELETE, 200),
+    ]
 
 
 def test_delete_of_a_line_already_gone_succeeds(stack: Stack, host: Host) -> None:

@@ -11,8 +11,9 @@ from pulumi.runtime import proto
 from tests.provider.host import Diff, Host, with_provider
 
 PORTAL = "https://acme.bitrix24.com"
-OLDS = with_provider({"portal": PORTAL, "number": "74951234567", "name": "Sales",
-                      "crm_auto_create": True})
+OLDS = with_provider(
+    {"portal": PORTAL, "number": "74951234567", "name": "Sales", "crm_auto_create": True}
+)
 NEWS = {**OLDS, "adopt": False}
 NONE = Diff(proto.DiffResponse.DIFF_NONE, [], False)
 
@@ -21,8 +22,14 @@ def test_identical_is_no_change(offline_host: Host) -> None:
     assert offline_host.diff("7", OLDS, NEWS) == NONE
 
 
-@pytest.mark.parametrize("change", [{"name": "Sales desk"}, {"crm_auto_create": False},
-                                    {"name": "Sales desk", "crm_auto_create": False}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": "Sales desk"},
+        {"crm_auto_create": False},
+        {"name": "Sales desk", "crm_auto_create": False},
+    ],
+)
 def test_name_and_crm_update_in_place(offline_host: Host, change: dict) -> None:
     assert offline_host.diff("7", OLDS, {**NEWS, **change}) == Diff(
         proto.DiffResponse.DIFF_SOME, [], False
@@ -34,8 +41,10 @@ def test_name_and_crm_update_in_place(offline_host: Host, change: dict) -> None:
     [
         ({"number": "74951234568"}, ["number"]),
         ({"portal": "https://other.bitrix24.com"}, ["portal"]),
-        ({"portal": "https://other.bitrix24.com", "number": "74951234568", "name": "x"},
-         ["portal", "number"]),
+        (
+            {"portal": "https://other.bitrix24.com", "number": "74951234568", "name": "x"},
+            ["portal", "number"],
+        ),
     ],
 )
 def test_number_or_portal_replace_deleting_first_only_for_a_portal(

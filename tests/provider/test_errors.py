@@ -70,7 +70,11 @@ def test_expired_access_token_is_refreshed_transparently(
     id_, _ = host.create(stack.line("102"), name="102")
     assert id_ == str(stack.lines()["102"]["ID"])
     assert [(e["method"], e["status"], e["error"]) for e in stack.log()] == [
-        (ADD, 200, None), (ADD, 401, "expired_token"), (OAUTH, 200, None), (ADD, 200, None)]
+        (ADD, 200, None),
+        (ADD, 401, "expired_token"),
+        (OAUTH, 200, None),
+        (ADD, 200, None),
+    ]
     rotated = stack.all_secrets() - stack.secrets
     assert len(rotated) == 2  # the new pair was kept in the token store ...
     stack.sb.clear_log()

@@ -28,7 +28,9 @@ def test_is_a_short_reference_to_the_class() -> None:
     assert len(PROVIDER) < 100
     ops = [(op.name, arg) for op, arg, _ in pickletools.genops(raw)]
     assert [arg for name, arg in ops if name == "SHORT_BINUNICODE"] == [
-        "provider.resource", "ExternalLineProvider"]
+        "provider.resource",
+        "ExternalLineProvider",
+    ]
     assert "BUILD" not in {name for name, _ in ops}  # no instance state at all
     provider = dill.loads(raw)
     assert type(provider) is ExternalLineProvider
@@ -38,11 +40,18 @@ def test_is_a_short_reference_to_the_class() -> None:
 @pytest.fixture
 def configured(tmp_path: Path) -> Any:
     """This process configured as the host would be, with a connection made."""
-    portals.configure(Config({
-        "bitrix24:clientId": APP, "bitrix24:clientSecret": SECRET,
-        "bitrix24:refreshToken": REFRESH, "bitrix24:accessToken": ACCESS,
-        "bitrix24:tokenStore": str(tmp_path / "tokens"),
-    }, "lines"))
+    portals.configure(
+        Config(
+            {
+                "bitrix24:clientId": APP,
+                "bitrix24:clientSecret": SECRET,
+                "bitrix24:refreshToken": REFRESH,
+                "bitrix24:accessToken": ACCESS,
+                "bitrix24:tokenStore": str(tmp_path / "tokens"),
+            },
+            "lines",
+        )
+    )
     portals.lines_for("https://acme.bitrix24.com")
     yield
     portals.configure(Config({}, "lines"))
@@ -51,9 +60,19 @@ def configured(tmp_path: Path) -> Any:
 @pytest.mark.usefixtures("configured")
 def test_holds_no_secret_after_configure() -> None:
     provider = ExternalLineProvider()
-    provider.configure(pulumi.dynamic.ConfigureRequest(Config(
-        {"bitrix24:clientId": APP, "bitrix24:clientSecret": SECRET,
-         "bitrix24:refreshToken": REFRESH, "bitrix24:accessToken": ACCESS}, "lines")))
+    provider.configure(
+        pulumi.dynamic.ConfigureRequest(
+            Config(
+                {
+                    "bitrix24:clientId": APP,
+                    "bitrix24:clientSecret": SECRET,
+                    "bitrix24:refreshToken": REFRESH,
+                    "bitrix24:accessToken": ACCESS,
+                },
+                "lines",
+            )
+        )
+    )
     text = serialize_provider(provider)
     assert text == PROVIDER
     raw = base64.b64decode(text)
@@ -78,14 +97,19 @@ def test_every_line_of_a_stack_carries_the_same_bytes() -> None:
     capture = Capture()
     pulumi.runtime.set_mocks(capture, project="lines", stack="test", preview=False)
     try:
+
         @pulumi.runtime.test
         def program() -> pulumi.Output:
             lines = [
                 ExternalLine("a", portal="https://acme.bitrix24.com", number="101"),
-                ExternalLine("b", portal="https://acme.bitrix24.com", number="102",
-                             name="Sales", crm_auto_create=False),
-                ExternalLine("c", portal="https://other.bitrix24.com", number="103",
-                             adopt=True),
+                ExternalLine(
+                    "b",
+                    portal="https://acme.bitrix24.com",
+                    number="102",
+                    name="Sales",
+                    crm_auto_create=False,
+                ),
+                ExternalLine("c", portal="https://other.bitrix24.com", number="103", adopt=True),
             ]
             return pulumi.Output.all(*(line.id for line in lines))
 
@@ -94,5 +118,8 @@ def test_every_line_of_a_stack_carries_the_same_bytes() -> None:
         pulumi.runtime.settings.reset_options()
     assert sorted(capture.inputs) == ["a", "b", "c"]
     assert {name: inputs["__provider"] for name, inputs in capture.inputs.items()} == {
-        "a": PROVIDER, "b": PROVIDER, "c": PROVIDER}
+        "a": PROVIDER,
+        "b": PROVIDER,
+        "c": PROVIDER,
+    }
     assert {serialize_provider(ExternalLineProvider()) for _ in range(5)} == {PROVIDER}

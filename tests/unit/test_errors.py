@@ -28,7 +28,8 @@ def drawn_tree() -> dict[str, str]:
 
 def test_the_docstring_draws_every_class_under_its_real_parent() -> None:
     classes = {
-        name: cls for name, cls in inspect.getmembers(errors, inspect.isclass)
+        name: cls
+        for name, cls in inspect.getmembers(errors, inspect.isclass)
         if issubclass(cls, errors.Bitrix24Error) and cls is not errors.Bitrix24Error
     }
     real = {name: cls.__bases__[0].__name__ for name, cls in classes.items()}
