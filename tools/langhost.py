@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
@@ -176,7 +177,19 @@ def main() -> None:
     print(port, flush=True)
     for signum in (signal.SIGINT, signal.SIGTERM):  # the engine interrupts plugins when done
         signal.signal(signum, lambda *_: server.stop(0))
+    stop_when_orphaned(server, os.getppid())
     server.wait_for_termination()
+
+
+def stop_when_orphaned(server: grpc.Server, engine_pid: int) -> None:
+    """Exit if the engine dies without stopping us (the official host health-checks it)."""
+
+    def watch() -> None:
+        while os.getppid() == engine_pid:
+            time.sleep(1)
+        server.stop(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 if __name__ == "__main__":
