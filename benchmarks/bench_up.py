@@ -66,12 +66,8 @@ def timed(project: PulumiProject, *args: str) -> tuple[float, int]:
 def measure(size: int, root: Path) -> dict[str, float]:
     with Sandbox(rate=0) as portal:
         portal.add_app(APP, SECRET)
-        tokens = portal.issue_tokens(APP)
         project = PulumiProject.create(root / f"n{size}", f"n{size}", {})
-        project.config_set("bitrix24:clientId", APP)
-        project.config_set("bitrix24:clientSecret", SECRET, secret=True)
-        project.config_set("bitrix24:refreshToken", tokens["refresh_token"], secret=True)
-        project.config_set("bitrix24:oauthServer", portal.url)
+        project.connect(portal, APP, SECRET)
         project.config_set("bitrix24:rateLimit", "1000/1000")
         project.write_stack(
             {

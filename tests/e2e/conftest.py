@@ -26,27 +26,11 @@ def sandbox() -> Iterator[Sandbox]:
         yield portal
 
 
-def connect(
-    project: PulumiProject,
-    portal: Sandbox,
-    client_id: str = CLIENT_ID,
-    client_secret: str = CLIENT_SECRET,
-) -> dict[str, str]:
-    """Give the stack a fresh token pair the way a user would: as secret stack config."""
-    tokens = portal.issue_tokens(client_id)
-    project.config_set("bitrix24:clientId", client_id)
-    project.config_set("bitrix24:clientSecret", client_secret, secret=True)
-    project.config_set("bitrix24:refreshToken", tokens["refresh_token"], secret=True)
-    project.config_set("bitrix24:accessToken", tokens["access_token"], secret=True)
-    project.config_set("bitrix24:oauthServer", portal.url)
-    return {"client_secret": client_secret, **tokens}
-
-
 @pytest.fixture
 def project(tmp_path: Path, sandbox: Sandbox) -> PulumiProject:
     stack = f"e2e{next(_stacks)}"
     proj = PulumiProject.create(tmp_path / "project", stack, {})
-    proj.secrets = connect(proj, sandbox)
+    proj.secrets = proj.connect(sandbox, CLIENT_ID, CLIENT_SECRET)
     return proj
 
 

@@ -94,6 +94,17 @@ class PulumiProject:
         flags = ["--secret"] if secret else []
         self.run("config", "set", "--stack", self.stack, key, *flags, stdin=value)
 
+    def connect(self, portal: Any, client_id: str, client_secret: str) -> dict[str, str]:
+        """Give the stack a fresh token pair from a sandbox `portal` the way a user would: as
+        secret stack config. Returns the secrets handed out, to check none of them leaks."""
+        tokens = portal.issue_tokens(client_id)
+        self.config_set("bitrix24:clientId", client_id)
+        self.config_set("bitrix24:clientSecret", client_secret, secret=True)
+        self.config_set("bitrix24:refreshToken", tokens["refresh_token"], secret=True)
+        self.config_set("bitrix24:accessToken", tokens["access_token"], secret=True)
+        self.config_set("bitrix24:oauthServer", portal.url)
+        return {"client_secret": client_secret, **tokens}
+
     def up(self, *extra: str, check: bool = True):
         return self.run("up", "--yes", "--skip-preview", *extra, check=check)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, connect, portal_lines, stack_file
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines, stack_file
 from tests.e2e.pulumi_cli import REPO, PulumiProject
 
 LINE = ("74951234567", "Reception")
@@ -56,7 +56,8 @@ def provider_cli(project: PulumiProject, *args: str, env: dict[str, str] | None 
 def test_no_secret_in_state_logs_errors_or_preview(tmp_path, sandbox):
     sandbox.configure(token_lifetime=3)
     project = PulumiProject.create(tmp_path / "p", "leaks", {"BITRIX24_LOG_LEVEL": "DEBUG"})
-    secrets = {CLIENT_SECRET, *(v for k, v in connect(project, sandbox).items() if "token" in k)}
+    handed_out = project.connect(sandbox, CLIENT_ID, CLIENT_SECRET)
+    secrets = {CLIENT_SECRET, *(v for k, v in handed_out.items() if "token" in k)}
     project.write_stack(stack_file(sandbox, LINE, ("74951234568", "Sales")))
     project.up()
     sandbox.expire_access_tokens()  # the next calls refresh and rotate
@@ -138,7 +139,7 @@ def test_two_pipelines_in_a_row_survive_the_rotation(tmp_path, sandbox):
 def test_token_expiry_in_the_middle_of_an_up_of_50_lines(tmp_path, sandbox):
     sandbox.configure(token_lifetime=2)
     project = PulumiProject.create(tmp_path / "p", "fifty", {})
-    connect(project, sandbox)
+    project.connect(sandbox, CLIENT_ID, CLIENT_SECRET)
     declared = {f"7495100{n:04d}": f"Line {n}" for n in range(50)}
     project.write_stack(
         {"portal": sandbox.url, "lines": [{"number": k, "name": v} for k, v in declared.items()]}

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from provider.sandbox import Sandbox
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, connect, portal_lines
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines
 from tests.e2e.pulumi_cli import PulumiProject
 
 LINES = 100
@@ -35,7 +35,7 @@ def test_100_lines_through_10_percent_faults_and_an_expiring_token(tmp_path, fau
     project = PulumiProject.create(
         tmp_path / "project", "faults", {"BITRIX24_REQUEST_TIMEOUT": "1.5"}
     )
-    connect(project, portal)
+    project.connect(portal, CLIENT_ID, CLIENT_SECRET)
     declared = {f"7495{n:07d}": f"Line {n}" for n in range(LINES)}
     project.write_stack(
         {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from provider.sandbox import Sandbox
-from tests.e2e.conftest import CLIENT_ID, connect, portal_lines, stack_file
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines, stack_file
 from tests.e2e.pulumi_cli import PulumiProject
 
 BAD = Path(__file__).parents[1] / "stackfile" / "bad"
@@ -145,9 +145,9 @@ def test_two_stacks_on_two_portals_never_touch_each_others_lines(tmp_path: Path,
     with Sandbox() as other:
         other.add_app(CLIENT_ID, "other-secret", scopes=("telephony",))
         first = PulumiProject.create(tmp_path / "a", "first", {})
-        connect(first, sandbox)
+        first.connect(sandbox, CLIENT_ID, CLIENT_SECRET)
         second = PulumiProject.create(tmp_path / "b", "second", {})
-        connect(second, other, client_secret="other-secret")
+        second.connect(other, CLIENT_ID, "other-secret")
         first.write_stack(stack_file(sandbox, MAIN, SALES))
         second.write_stack(stack_file(other, MAIN, SUPPORT))
         first.up()
