@@ -42,8 +42,18 @@ log = logging.getLogger(__name__)
 BATCH = "batch"
 BATCH_MAX = 50  # commands the portal takes in one batch (ERROR_BATCH_LENGTH_EXCEEDED past it)
 WINDOW = 0.005
-"""Seconds the first write waits for the others: the engine hands the provider host's
-four workers their calls within a millisecond or two of each other."""
+"""Seconds the leader waits for company when it is the only writer: a write alone goes
+out at once, all but."""
+STREAM_WINDOW = 0.05
+"""Seconds the leader waits while other workers are writing too. The engine hands out a
+run's creates one at a time as it gets to them, 10 to 30 ms apart, so a leader that
+waits 5 ms nearly always goes alone and spends a request of the burst on one line."""
+STREAM_GAP = 0.1
+"""A write from another thread this recent means the engine is running writes in
+parallel: a run, not a lone change."""
+FULL = 4
+"""Writes that fill a request early: the dynamic provider host serves four calls at once,
+so no fifth write can be waiting."""
 INNER_STATUS = 400
 """An error inside a batch has no HTTP status of its own; the line methods' errors have
 400 when called alone, and messages show this one."""
@@ -80,23 +90,38 @@ class _Write:
 class Coalescer:
     """Sends the writes of one portal, several to a request when they wait together.
 
-    Safe to share between threads; one per RestClient. `pause` is how the leader waits
-    `window` seconds for company (tests pass a function that returns when they choose).
+    Safe to share between threads; one per RestClient. `gather(full, seconds)` is how the
+    leader waits for company: until `full()` or `seconds` pass (tests pass a function
+    that returns when they choose); `clock` tells a lone writer from a parallel run.
     """
 
     def __init__(
         self,
         client: RestClient,
         *,
-        window: float = WINDOW,
-        pause: Callable[[float], None] = time.sleep,
+        gather: Callable[[Callable[[], bool], float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
-        self._window = window
-        self._pause = pause
+        self._gather = gather or self._wait_for
+        self._clock = clock
         self._lock = threading.Condition()
         self._queue: list[_Write] = []
         self._leading = False
+        self._arrivals: dict[int, float] = {}  # thread -> when it last queued a write
+
+    def _wait_for(self, full: Callable[[], bool], seconds: float) -> None:
+        with self._lock:
+            self._lock.wait_for(full, seconds)
+
+    def _window(self) -> float:
+        """How long the leader gathers: longer when other threads wrote just now. Under
+        the lock."""
+        now, me = self._clock(), threading.get_ident()
+        self._arrivals = {t: at for t, at in self._arrivals.items() if now - at < STREAM_GAP}
+        others = any(thread != me for thread in self._arrivals)
+        self._arrivals[me] = now
+        return STREAM_WINDOW if others else WINDOW
 
     def __repr__(self) -> str:
         return f"Coalescer({self._client!r})"
@@ -123,7 +148,9 @@ class Coalescer:
     def _send(self, write: _Write) -> None:
         """Queue `write`; lead the next request if no one does, else wait for it."""
         with self._lock:
+            window = self._window()
             self._queue.append(write)
+            self._lock.notify_all()  # a gathering leader may be full now
             while not write.done and (self._leading or self._queue[:1] != [write]):
                 self._lock.wait()  # taken into a request, or behind another leader
             if write.done:
@@ -131,7 +158,7 @@ class Coalescer:
             self._leading = True
         group: list[_Write] = []
         try:
-            self._pause(self._window)
+            self._gather(lambda: len(self._queue) >= FULL, window)
             self._client.wait_for_slot()  # writes queued meanwhile ride in this request too
             with self._lock:
                 group = self._queue[:BATCH_MAX]

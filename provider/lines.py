@@ -79,7 +79,7 @@ class LinesApi:
     """
 
     def __init__(self, client: RestClient, *, writes: Coalescer | None = None) -> None:
-        """`writes` defaults to a Coalescer of `client` (tests pass one with their pause)."""
+        """`writes` defaults to a Coalescer of `client` (tests pass one that they steer)."""
         self._client = client
         self._writes = writes if writes is not None else Coalescer(client)
         self._lock = threading.Lock()
