@@ -139,6 +139,20 @@ def methods(counter: collections.Counter[str]) -> str:
     return " ".join(f"{name} {count}" for name, count in sorted(counter.items())) or "none"
 
 
+def report(size: int, figures: dict[str, dict]) -> None:
+    for command, got in figures.items():
+        floor_s = max(0, size - BURST) / RATE if command in ("up", "rename", "destroy") else 0
+        per = f"{got['written'] / got['requests']:.1f}" if got["written"] else "-"
+        if command == "refresh" and got["requests"]:
+            per = f"{size / got['requests']:.0f}"
+        print(
+            f"{size:>5} {command:>8} {got['seconds']:>7.1f} {floor_s:>7.0f}"
+            f" {got['requests']:>8} {per:>9} {got['failed']:>6} {got['peak_mib']:>8.0f}"
+            f"  {methods(got['by_method'])}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 500])
@@ -147,26 +161,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         floor = engine_floor(root)
-        results = {size: cloud(size, root) for size in options.sizes}
+        print(
+            f"cloud limits ({RATE:g}/s, burst {BURST}); engine floor (1-line preview) {floor:.1f} s"
+        )
+        print(
+            f"{'lines':>5} {'command':>8} {'wall s':>7} {'floor s':>7} {'requests':>8}"
+            f" {'lines/req':>9} {'failed':>6} {'peak MiB':>8}  requests by method",
+            flush=True,
+        )
+        for size in options.sizes:
+            report(size, cloud(size, root))
         saved = checkpoints(options.checkpoints, root) if options.checkpoints else {}
-    print(
-        f"\ncloud limits ({RATE:g}/s, burst {BURST}); engine floor (1-line preview) {floor:.1f} s"
-    )
-    print(
-        f"{'lines':>5} {'command':>8} {'wall s':>7} {'floor s':>7} {'requests':>8}"
-        f" {'lines/req':>9} {'failed':>6} {'peak MiB':>8}  requests by method"
-    )
-    for size, figures in results.items():
-        for command, got in figures.items():
-            floor_s = max(0, size - BURST) / RATE if command in ("up", "rename", "destroy") else 0
-            per = f"{got['written'] / got['requests']:.1f}" if got["written"] else "-"
-            if command == "refresh" and got["requests"]:
-                per = f"{size / got['requests']:.0f}"
-            print(
-                f"{size:>5} {command:>8} {got['seconds']:>7.1f} {floor_s:>7.0f}"
-                f" {got['requests']:>8} {per:>9} {got['failed']:>6} {got['peak_mib']:>8.0f}"
-                f"  {methods(got['by_method'])}"
-            )
     if saved:
         print(f"\nPULUMI_SKIP_CHECKPOINTS=true, {options.checkpoints} lines, limits off:")
         for step, (kept, skipped) in saved.items():
