@@ -168,7 +168,7 @@ class Coalescer:
                 self._leading = False
                 self._lock.notify_all()  # the next in the queue may lead the next request
             if len(group) == 1:
-                self._alone(write)
+                self._alone(group[0])  # the leader itself: it heads the queue
             else:
                 self._together(group)
         finally:
