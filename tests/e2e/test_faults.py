@@ -12,6 +12,7 @@ to do. The figures are printed for the issue note, not asserted.
 from __future__ import annotations
 
 import collections
+import threading
 import time
 
 import pytest
@@ -23,6 +24,14 @@ from tests.e2e.pulumi_cli import PulumiProject
 LINES = 100
 FAULTS = {"error500": 0.02, "limit503": 0.02, "slow": 0.02, "drop": 0.02, "commit_drop": 0.02}
 BATCH_FAULTS = {kind: 0.06 for kind in FAULTS}  # 30 % of batches: fewer requests to hit
+
+
+def expire_mid_run(portal: Sandbox) -> None:
+    """Expire the access token once the run has made ten requests: batching made the run
+    shorter than any token lifetime worth setting, so the moment is chosen, not waited for."""
+    while len(portal.request_log()) < 10:
+        time.sleep(0.01)
+    portal.expire_access_tokens()
 
 
 @pytest.fixture
@@ -37,8 +46,8 @@ def faulty_portal():
     ("faults", "methods", "seed"),
     [
         # One draw per REST request, in order: with this seed every kind is drawn within
-        # the first 48 requests, and the run makes at least 26 (a get and 25 batches).
-        (FAULTS, [], 20261126),
+        # the first 22 requests, and the run makes at least 26 (a get and 25 batches).
+        (FAULTS, [], 20261176),
         # One draw per batch: with this seed every kind is drawn within the first 14
         # batches, and 100 adds take at least 25.
         (BATCH_FAULTS, ["batch"], 20261155),
@@ -63,9 +72,12 @@ def test_100_lines_through_10_percent_faults_and_an_expiring_token(
     portal.set_faults(**faults, slow_seconds=3.0, seed=seed, methods=methods)
     portal.clear_log()
 
+    expire = threading.Thread(target=expire_mid_run, args=(portal,), daemon=True)
+    expire.start()
     started = time.monotonic()
     project.up("--parallel", "4")
     elapsed = time.monotonic() - started
+    expire.join()
 
     portal.set_faults(seed=1)  # all rates back to 0 for the checks below
     log = portal.request_log()
