@@ -75,3 +75,11 @@ def test_measured_time_is_charged_by_default(portal: Portal) -> None:
     assert 0 < timing["operating"] <= timing["processing"]
     again = portal.call(GET).json()["time"]
     assert again["operating"] > timing["operating"]  # charged per call
+
+
+def test_forget_requests_empties_the_bucket_as_a_pause_would(sandbox: Sandbox) -> None:
+    sandbox.configure(rate=0.001, burst=2)
+    portal = Portal(sandbox)
+    assert [portal.call(GET).status_code for _ in range(3)] == [200, 200, 503]
+    sandbox.forget_requests()
+    assert [portal.call(GET).status_code for _ in range(3)] == [200, 200, 503]
