@@ -38,6 +38,7 @@ from provider import portals, rules
 from provider.errors import InputError, LineError, LineExists, LineNotFound
 from provider.lines import Line
 
+TYPE = "pulumi-python:dynamic/bitrix24:ExternalLine"  # the type token of ExternalLine below
 REPLACING = ("portal", "number")  # what the portal cannot change in place
 UPDATING = ("name", "crm_auto_create")
 

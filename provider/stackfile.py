@@ -22,8 +22,8 @@ from provider.yamlsource import MappingNode, Node, Scalar, SequenceNode, read, t
 
 MAX_LINES = 2_000  # entries in one stack file; far above any real portal's lines
 
-TOP_KEYS = ("portal", "adopt", "lines")
-LINE_KEYS = ("number", "name", "crm_auto_create", "adopt")
+TOP_KEYS = ("portal", "adopt", "allow_deletes", "lines")
+LINE_KEYS = ("number", "name", "crm_auto_create", "adopt", "protect")
 EXAMPLE_NUMBER = rules.EXAMPLE_NUMBER
 
 _T = TypeVar("_T")
@@ -38,6 +38,7 @@ class LineSpec:
     crm_auto_create: bool
     adopt: bool
     line: int
+    protect: bool = False  # Pulumi's `protect`: the line survives its removal from the file
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class PortalSpec:
     path: str
     portal: str
     lines: tuple[LineSpec, ...]
+    allow_deletes: rules.Allowance | None = None  # the mass-delete guard's override, if any
 
 
 def stack_path(stack_name: str, root: str | Path) -> Path:
@@ -110,10 +112,14 @@ class _Checker:
         elif "portal" not in suggested:
             self._rule(root, rules.portal, None)
         adopt = self._flag(keys, "adopt", rules.adopt, default=rules.DEFAULTS["adopt"])
+        allowance = None
+        if "allow_deletes" in keys:
+            node = keys["allow_deletes"]
+            allowance = self._rule(node, rules.allow_deletes, to_data(node))
         lines = self._lines(root, keys.get("lines"), bool(adopt), "lines" in suggested)
-        if portal is None or lines is None:
+        if portal is None or lines is None or ("allow_deletes" in keys and allowance is None):
             return None
-        return PortalSpec(self.path, portal, lines)
+        return PortalSpec(self.path, portal, lines, allowance)
 
     def _lines(
         self, root: MappingNode, node: Node | None, adopt: bool, suggested: bool
@@ -176,9 +182,10 @@ class _Checker:
         crm_default = rules.DEFAULTS["crm_auto_create"]
         crm = self._flag(keys, "crm_auto_create", rules.crm_auto_create, default=crm_default)
         adopt = self._flag(keys, "adopt", rules.adopt, default=default_adopt)
-        if number is None or name is None or crm is None or adopt is None:
+        protect = self._flag(keys, "protect", rules.protect, default=rules.DEFAULTS["protect"])
+        if number is None or name is None or crm is None or adopt is None or protect is None:
             return None
-        return LineSpec(number, name, crm, adopt, entry.line)
+        return LineSpec(number, name, crm, adopt, entry.line, protect)
 
     def _keys(
         self, mapping: MappingNode, allowed: tuple[str, ...]

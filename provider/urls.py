@@ -25,6 +25,7 @@ class Problem(enum.Enum):
 
 def is_loopback(host: str) -> bool:
     """True for addresses that never leave this machine, where plain http is harmless."""
+    host = host.rstrip(".")  # a fully qualified "localhost." is still this machine
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
@@ -55,10 +56,24 @@ def problem(url: str) -> Problem | None:
     return None
 
 
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def origin(url: str) -> str:
-    """`scheme://host[:port]` of a URL `problem` accepted, host in lower case."""
+    """`scheme://host[:port]` of a URL `problem` accepted, in one spelling per address.
+
+    Scheme and host lower-cased, a trailing dot of the host dropped, the port as a
+    plain number and only when it is not the scheme's default: `HTTPS://Acme.Bitrix24.com.:0443/`
+    and `https://acme.bitrix24.com` are one portal, and compare equal everywhere.
+    """
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address keeps its brackets
+    port = parts.port
+    shown = "" if port is None or port == DEFAULT_PORTS.get(scheme) else f":{port}"
+    return f"{scheme}://{host}{shown}"
 
 
 def registrable(host: str) -> str:

@@ -1,0 +1,63 @@
+"""The guards of README "Safety", through the real CLI against the sandbox."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import portal_lines, stack_file
+from tests.e2e.pulumi_cli import PulumiProject
+
+TWELVE = [(f"7495000{index:04d}", f"Line {index}") for index in range(12)]
+LINE_METHODS = "telephony.externalLine."
+
+
+def line_calls(sandbox) -> list[str]:
+    return [e["method"] for e in sandbox.request_log() if e["method"].startswith(LINE_METHODS)]
+
+
+def test_guard_refuses_a_mass_delete_in_preview_and_bare_up_then_the_override_lets_it(
+    project: PulumiProject, sandbox
+):
+    # A new stack has no previous state: the first run is never guarded.
+    project.write_stack(stack_file(sandbox, *TWELVE))
+    first = project.run("up", "--yes")
+    assert "+ 13 created" in first.stdout, first.stdout
+    ids = {number: line["ID"] for number, line in portal_lines(sandbox).items()}
+    assert len(ids) == 12
+
+    # Four of twelve (33 %) gone from the file, as after a bad merge.
+    project.write_stack(stack_file(sandbox, *TWELVE[:8]))
+    sandbox.clear_log()
+    preview = project.run("preview", "--diff", check=False)
+    up = project.run("up", "--yes", check=False)  # bare: no wrapper, no --skip-preview
+    for result in (preview, up):
+        assert result.returncode != 0
+        shown = result.stdout + result.stderr  # --diff sends diagnostics to stderr
+        assert "4 of 12 lines (33 %) would be deleted" in shown, shown
+        assert "Fix: if this is intended, set allow_deletes: 4 in" in shown
+        assert "Traceback" not in shown
+    assert line_calls(sandbox) == []
+    assert {n: line["ID"] for n, line in portal_lines(sandbox).items()} == ids
+    assert len(project.line_resources()) == 12
+
+    # Too small an override is refused the same way, naming what it admits.
+    project.write_stack({**stack_file(sandbox, *TWELVE[:8]), "allow_deletes": 3})
+    short = project.run("up", "--yes", check=False)
+    assert short.returncode != 0
+    assert "more than allow_deletes: 3 admits" in short.stdout, short.stdout
+    assert len(portal_lines(sandbox)) == 12
+
+    project.write_stack({**stack_file(sandbox, *TWELVE[:8]), "allow_deletes": "40%"})
+    done = project.run("up", "--yes")
+    assert "- 4 deleted" in done.stdout, done.stdout
+    assert sorted(portal_lines(sandbox)) == sorted(number for number, _ in TWELVE[:8])
+
+    # Left in the file, the override is pointed out: it would hide the next mistake.
+    again = project.run("preview", "--expect-no-changes")
+    assert "allow_deletes: 40% is set, but this run deletes and replaces no line" in again.stdout
+
+
+def test_a_small_stack_is_not_guarded(project: PulumiProject, sandbox):
+    project.write_stack(stack_file(sandbox, *TWELVE[:9]))
+    project.up()
+    project.write_stack(stack_file(sandbox, *TWELVE[:1]))
+    project.up()
+    assert sorted(portal_lines(sandbox)) == [TWELVE[0][0]]
