@@ -34,7 +34,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from provider import portals, rules
+from provider import portals, rules, urls
 from provider.errors import InputError, LineError, LineExists, LineNotFound
 from provider.lines import Line
 
@@ -56,6 +56,7 @@ class ExternalLineProvider(ResourceProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        olds = {**olds, "portal": _spelled_today(olds.get("portal"))}
         replaces = [key for key in REPLACING if olds.get(key) != news.get(key)]
         updates = [key for key in UPDATING if olds.get(key) != news.get(key)]
         return DiffResult(
@@ -170,6 +171,12 @@ def normalise(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]
         except InputError as err:
             failures.append(CheckFailure(key, f"{err.reason}. Fix: {err.fix}"))
     return inputs, failures
+
+
+def _spelled_today(portal: Any) -> Any:
+    """A portal address from older state, in today's one spelling (see urls.origin), so a
+    spelling that normalises differently now is no change at all."""
+    return urls.origin(portal) if isinstance(portal, str) and urls.split(portal) else portal
 
 
 def with_fix(err: LineError, fix: str) -> LineError:

@@ -61,3 +61,41 @@ def test_a_small_stack_is_not_guarded(project: PulumiProject, sandbox):
     project.write_stack(stack_file(sandbox, *TWELVE[:1]))
     project.up()
     assert sorted(portal_lines(sandbox)) == [TWELVE[0][0]]
+
+
+def test_a_protected_line_survives_its_removal_from_the_file(project: PulumiProject, sandbox):
+    protected = {"number": "74950009999", "name": "Hotline", "protect": True}
+    file = stack_file(sandbox, *TWELVE[:2])
+    project.write_stack({**file, "lines": [*file["lines"], protected]})
+    project.up()
+    kept_id = portal_lines(sandbox)["74950009999"]["ID"]
+
+    project.write_stack(stack_file(sandbox, *TWELVE[:2]))
+    sandbox.clear_log()
+    up = project.run("up", "--yes", check=False)
+    assert up.returncode != 0
+    assert "74950009999" in up.stdout and "protect" in up.stdout, up.stdout
+    assert portal_lines(sandbox)["74950009999"]["ID"] == kept_id
+    assert "telephony.externalLine.delete" not in line_calls(sandbox)
+    assert "74950009999" in project.line_resources()
+
+    # Released as README "Safety" says: protect: false first, then the removal deletes it.
+    project.write_stack({**file, "lines": [*file["lines"], {**protected, "protect": False}]})
+    project.up()
+    project.write_stack(stack_file(sandbox, *TWELVE[:2]))
+    project.up()
+    assert "74950009999" not in portal_lines(sandbox)
+
+
+def test_spelling_the_portal_another_way_is_no_change(project: PulumiProject, sandbox):
+    project.write_stack(stack_file(sandbox, *TWELVE[:3]))
+    project.up()
+    host, port = sandbox.url.removeprefix("http://").split(":")
+    for spelling in (f"HTTP://{host}:0{port}/", f"http://{host}:{port}//"):
+        project.write_stack({**stack_file(sandbox, *TWELVE[:3]), "portal": spelling})
+        project.run("preview", "--expect-no-changes")
+    sandbox.clear_log()
+    project.up()
+    assert line_calls(sandbox) == []
+    state = project.line_resources()
+    assert {res["outputs"]["portal"] for res in state.values()} == {sandbox.url}
