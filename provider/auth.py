@@ -64,6 +64,11 @@ class Auth(Protocol):
         """What this credential is, as far as known without asking the portal."""
         ...
 
+    def identity(self, *, learn: bool = False) -> str:
+        """The portal's member_id, the same under any address; "" when not known. `learn`
+        may spend a token refresh to find out."""
+        ...
+
 
 def _checked_url(setting: str, url: str) -> str:
     """Refuse what provider.urls refuses: the token or webhook code must not leak."""
@@ -119,6 +124,9 @@ class Webhook:
 
     def info(self) -> AuthInfo:
         return AuthInfo("webhook", self.portal, "", "", None)
+
+    def identity(self, *, learn: bool = False) -> str:
+        return ""  # a webhook carries no portal identity
 
 
 class OAuth:
@@ -201,6 +209,15 @@ class OAuth:
                         " the next run will find only a spent refresh token",
                         f"make the token store writable, then {AUTHORISE_FIX}",
                     ) from None
+
+    def identity(self, *, learn: bool = False) -> str:
+        """The member_id of the last token reply. Before any reply (the access token came
+        from config) only a refresh can tell, as the OAuth server alone says which portal a
+        token belongs to: `learn` spends one, and the store keeps the answer."""
+        state = self._state
+        if learn and not state.member_id and state.refresh_token:
+            self.renew(state.access_token)
+        return self._state.member_id
 
     @staticmethod
     def _expired(state: Saved) -> bool:

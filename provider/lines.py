@@ -85,6 +85,10 @@ class LinesApi:
     def __repr__(self) -> str:
         return f"LinesApi({self._client!r})"
 
+    def identity(self, *, confirm: bool = False) -> str:
+        """Which portal this is (its member_id, "" when unknowable); see RestClient.identity."""
+        return self._client.identity(confirm=confirm)
+
     @contextlib.contextmanager
     def _fetched(self, fresh: bool) -> Iterator[dict[str, Line]]:
         """The cache, under the lock, fetched first if missing or not fresh enough.

@@ -1,10 +1,13 @@
 """The ExternalLine resource and its dynamic provider: Pulumi semantics only.
 
 What the portal can and cannot do decides the shape of the diff:
-- NUMBER is the line's key and cannot be updated, so a new number (or a new
-  portal) is a replacement. A new number is added before the old one is deleted
-  (they never clash); a new portal address deletes first, since it may be the
-  same portal renamed, and one application cannot hold a NUMBER twice.
+- NUMBER is the line's key and cannot be updated, so a new number is a
+  replacement, the new line added before the old one is deleted (they never clash).
+- A portal address spelled another way is no change (rules.portal normalises it).
+  A new address of the same portal (its member_id, recorded in every line's
+  outputs, is unchanged) is an in-place update with no line call at all; only
+  another portal replaces the lines. Without credentials (a plain preview) the
+  portal cannot be asked: the plan says so and shows an update, which `up` checks.
 - NAME and CRM_AUTO_CREATE update in place, sending only what changed.
 - `adopt` only matters when the line is created: changing it changes nothing.
 
@@ -18,6 +21,8 @@ Credentials are read in `configure`, in the provider process, and kept in
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 import pulumi
@@ -35,8 +40,10 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 from provider import portals, rules, urls
-from provider.errors import InputError, LineError, LineExists, LineNotFound
+from provider.errors import CredentialsError, InputError, LineError, LineExists, LineNotFound
 from provider.lines import Line
+
+log = logging.getLogger(__name__)
 
 TYPE = "pulumi-python:dynamic/bitrix24:ExternalLine"  # the type token of ExternalLine below
 REPLACING = ("portal", "number")  # what the portal cannot change in place
@@ -59,14 +66,13 @@ class ExternalLineProvider(ResourceProvider):
         olds = {**olds, "portal": _spelled_today(olds.get("portal"))}
         replaces = [key for key in REPLACING if olds.get(key) != news.get(key)]
         updates = [key for key in UPDATING if olds.get(key) != news.get(key)]
-        return DiffResult(
-            changes=bool(replaces or updates),
-            replaces=replaces,
-            # A new number never clashes with the old one, so the new line is added first
-            # and calls are not lost in between. A new portal address may be the same
-            # portal renamed, whose application cannot hold the NUMBER twice.
-            delete_before_replace="portal" in replaces,
-        )
+        if "portal" in replaces and _same_portal(olds, news["portal"]):
+            replaces.remove("portal")
+            updates.append("portal")
+        # The new line is always added before the old one is deleted: a new number never
+        # clashes with the old one, nor does a line on another portal, and calls are not
+        # lost in between.
+        return DiffResult(changes=bool(replaces or updates), replaces=replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         line = as_line(props)
@@ -83,28 +89,32 @@ class ExternalLineProvider(ResourceProvider):
                     "will be updated to the declared values",
                 ) from err
             line_id = lines.adopt(line)
-        return CreateResult(line_id, outputs(props["portal"], line))
+        return CreateResult(line_id, outputs(props["portal"], line, lines.identity()))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         portal = props["portal"]
         found = portals.lines_for(portal).find(props["number"])
         if found is None:
             return ReadResult("", {})  # gone from the portal: refresh drops it from state
-        outs = outputs(portal, found)
-        return ReadResult(id_, outs, dict(outs))  # inputs too: the next diff starts from them
+        outs = outputs(portal, found, portals.lines_for(portal).identity() or _recorded(props))
+        inputs = {key: value for key, value in outs.items() if key != "member_id"}
+        return ReadResult(id_, outs, inputs)  # inputs too: the next diff starts from them
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changed = {key: news[key] for key in UPDATING if olds.get(key) != news.get(key)}
         lines = portals.lines_for(news["portal"])
         try:
-            lines.update(news["number"], **changed)
+            if changed:  # a portal's new address alone needs no line call: the line is there
+                lines.update(news["number"], **changed)
         except LineNotFound as err:
             raise with_fix(
                 err,
                 f"line {news['number']} was deleted outside Pulumi; run `pulumi up --refresh` "
                 "to drop it from state and add it again",
             ) from err
-        return UpdateResult(outputs(news["portal"], as_line(news)))
+        return UpdateResult(
+            outputs(news["portal"], as_line(news), lines.identity() or _recorded(olds))
+        )
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         portals.lines_for(props["portal"]).delete(props["number"])
@@ -117,6 +127,7 @@ class ExternalLine(Resource, module="bitrix24", name="ExternalLine"):
     number: pulumi.Output[str]
     name: pulumi.Output[str]
     crm_auto_create: pulumi.Output[bool]
+    member_id: pulumi.Output[str]  # the portal's identity, "" when the credentials cannot tell
 
     def __init__(
         self,
@@ -135,6 +146,7 @@ class ExternalLine(Resource, module="bitrix24", name="ExternalLine"):
             "name": name,
             "crm_auto_create": crm_auto_create,
             "adopt": adopt,
+            "member_id": None,  # an output only
         }
         super().__init__(ExternalLineProvider(), resource_name, props, opts)
 
@@ -173,6 +185,44 @@ def normalise(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]
     return inputs, failures
 
 
+_warned: set[tuple[str, str]] = set()  # (old, new) addresses already warned about
+_warned_lock = threading.Lock()
+
+
+def _same_portal(olds: dict[str, Any], new_portal: str) -> bool:
+    """Whether `new_portal` is the portal the line is on, under a new address.
+
+    The credentials' member_id must be the one recorded with the line, and the new
+    address must accept those credentials (a `scope` call), so it is their portal.
+    State from before identities were recorded carries none: the second test alone
+    decides. Without credentials nothing can be asked: an update is planned, `up`
+    checks again, and the plan carries a warning saying so.
+    """
+    try:
+        api = portals.lines_for(new_portal)
+    except CredentialsError:
+        _warn_once(olds["portal"], new_portal)
+        return True
+    recorded = olds.get("member_id") or ""
+    found = api.identity(confirm=True)
+    return not (recorded and found) or recorded == found
+
+
+def _warn_once(old: str, new: str) -> None:
+    with _warned_lock:
+        if (old, new) in _warned:
+            return
+        _warned.add((old, new))
+    log.warning(
+        "the portal address changes from %s to %s; without credentials this preview cannot"
+        " check that it is the same portal, so it shows the lines updated in place. `pulumi up`"
+        " checks the portal's member_id first: the same portal keeps its lines, another"
+        " portal gets them replaced",
+        old,
+        new,
+    )
+
+
 def _spelled_today(portal: Any) -> Any:
     """A portal address from older state, in today's one spelling (see urls.origin), so a
     spelling that normalises differently now is no change at all."""
@@ -188,11 +238,17 @@ def as_line(props: dict[str, Any]) -> Line:
     return Line(props["number"], props["name"], bool(props["crm_auto_create"]))
 
 
-def outputs(portal: str, line: Line) -> dict[str, Any]:
-    """Everything delete and read need later: they receive outputs, not inputs."""
+def _recorded(props: dict[str, Any]) -> str:
+    """The identity state already holds, kept when the credentials of this run cannot tell."""
+    return str(props.get("member_id") or "")
+
+
+def outputs(portal: str, line: Line, member_id: str) -> dict[str, Any]:
+    """Everything delete, read and a later diff need: they receive outputs, not inputs."""
     return {
         "portal": portal,
         "number": line.number,
         "name": line.name,
         "crm_auto_create": line.crm_auto_create,
+        "member_id": member_id,
     }

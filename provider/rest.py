@@ -120,6 +120,15 @@ class RestClient:
         """How this client retries; callers that repeat operations of their own reuse it."""
         return self._policy
 
+    def identity(self, *, confirm: bool = False) -> str:
+        """The portal's member_id as far as the credentials know it ("" when they cannot
+        tell). `confirm` asks this address a harmless `scope` first, proving that the
+        credentials, and so the portal they belong to, answer here; and learns the
+        member_id if it is not known yet."""
+        if confirm:
+            self.call("scope")
+        return self._auth.identity(learn=confirm)
+
     def check(self) -> AuthInfo:
         """Who we are on the portal and what we may do, without a secret: for the CLI's
         `auth check`. Asks `scope` (allowed for applications and webhooks alike)."""

@@ -99,3 +99,42 @@ def test_spelling_the_portal_another_way_is_no_change(project: PulumiProject, sa
     assert line_calls(sandbox) == []
     state = project.line_resources()
     assert {res["outputs"]["portal"] for res in state.values()} == {sandbox.url}
+
+
+def test_a_new_address_of_the_same_portal_moves_lines_in_place_without_line_calls(
+    project: PulumiProject, sandbox
+):
+    # As after `python -m provider auth --code`: no access token in config, so the first
+    # call refreshes and the token reply says which portal this is.
+    project.run("config", "rm", "--stack", project.stack, "bitrix24:accessToken")
+    project.write_stack(stack_file(sandbox, *TWELVE[:3]))
+    first = project.up()
+    assert sandbox.store.member_id() in first.stdout  # the identity, as a stack output
+    ids = {n: res["id"] for n, res in project.line_resources().items()}
+    assert {res["outputs"]["member_id"] for res in project.line_resources().values()} == {
+        sandbox.store.member_id()
+    }
+
+    # The portal is renamed: the old address answers 302, the file gets the new one.
+    renamed = sandbox.url.replace("127.0.0.1", "localhost")
+    sandbox.move_to(renamed)
+    project.write_stack({**stack_file(sandbox, *TWELVE[:3]), "portal": renamed})
+
+    # Without credentials (a fork's pull request) the plan says it cannot check.
+    bare = {"PULUMI_CONFIG_PASSPHRASE": "e2e-test", "BITRIX24_TOKEN_STORE": "/nonexistent"}
+    for key in ("clientId", "clientSecret", "refreshToken", "accessToken"):
+        project.run("config", "rm", "--stack", project.stack, f"bitrix24:{key}")
+    blind = project.run("preview", env=bare)
+    assert "cannot check that it is the same portal" in blind.stdout + blind.stderr, blind.stdout
+    assert "~ 3 to update" in blind.stdout and "to replace" not in blind.stdout, blind.stdout
+    project.connect(sandbox, "local.e2e", "e2e-client-secret-DO-NOT-LEAK")
+
+    sandbox.clear_log()
+    plan = project.preview_json()
+    assert {step["op"] for step in plan["steps"] if "ExternalLine" in step["urn"]} == {"update"}
+    project.up()
+    assert line_calls(sandbox) == []
+    state = project.line_resources()
+    assert {n: res["id"] for n, res in state.items()} == ids
+    assert {res["outputs"]["portal"] for res in state.values()} == {renamed}
+    project.run("preview", "--expect-no-changes")
