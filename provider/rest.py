@@ -47,7 +47,6 @@ DEFAULT_TIMEOUT = (CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)  # (connect, read) sec
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({301, 302, 308})  # 302 included: it is how Bitrix24 says "renamed"
-OTHER_OWNER = "; the new host is in another domain, and the access token goes there too"
 
 
 def _shown(url: str) -> str:
@@ -57,6 +56,10 @@ def _shown(url: str) -> str:
         return "an address that is not a URL"
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname}{port}" if parts.scheme else parts.hostname
+
+
+def _host(origin: str) -> str:
+    return urlsplit(origin).hostname or ""
 
 
 def _never_sent(err: requests.RequestException) -> bool:
@@ -217,7 +220,13 @@ class RestClient:
 
     def _follow(self, method: str, url: str, status: int, location: str) -> str:
         """Where to re-send the same POST. A permanent move (a renamed portal answers
-        302) becomes the address of every later call; 303/307 hold for this call only."""
+        302) becomes the address of every later call; 303/307 hold for this call only.
+
+        The body carries the access token, so it is re-sent only within the portal's
+        own domain (`acme.bitrix24.com` -> `new-acme.bitrix24.com`). A redirect to
+        another domain is refused before anything is sent there: the user accepts it
+        by writing the new address in the stack file, where identity decides the rest.
+        """
         target = urljoin(url, location)
         problem = urls.problem(target)
         if problem is not None:
@@ -230,33 +239,36 @@ class RestClient:
                 " https (or plain http to a loopback address), never with a password in the URL",
             )
         new_portal = urls.origin(target)
-        with self._moved:
-            old_portal = self._portal
-            if status in PERMANENT and new_portal != old_portal:
-                self._portal = new_portal
+        old_portal = self._portal
         if new_portal == old_portal:
             return target
-        elsewhere = urls.registrable(urlsplit(new_portal).hostname or "") != urls.registrable(
-            urlsplit(old_portal).hostname or ""
-        )
-        level = logging.WARNING if elsewhere else logging.INFO
+        if urls.registrable(_host(new_portal)) != urls.registrable(_host(old_portal)):
+            raise RedirectRefused(
+                method,
+                status,
+                "",
+                f"{old_portal} redirects to {new_portal}, in another domain; nothing was sent"
+                " there, as the request carries the access token",
+                f"if {new_portal} is your portal's new address, write portal: {new_portal} in"
+                " the stack file and run again (the same portal keeps its lines); if not,"
+                f" find out why {old_portal} sends you elsewhere",
+            )
+        with self._moved:
+            if status in PERMANENT:
+                self._portal = new_portal
         if status in PERMANENT:
-            log.log(
-                level,
-                "portal %s moved to %s; using the new address (update the stack file)%s",
+            log.info(
+                "portal %s moved to %s; using the new address (update the stack file)",
                 old_portal,
                 new_portal,
-                OTHER_OWNER if elsewhere else "",
             )
         else:
-            log.log(
-                level,
-                "portal %s sent %s to %s for this call (HTTP %s)%s",
+            log.info(
+                "portal %s sent %s to %s for this call (HTTP %s)",
                 old_portal,
                 method,
                 new_portal,
                 status,
-                OTHER_OWNER if elsewhere else "",
             )
         return target
 

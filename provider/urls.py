@@ -76,19 +76,20 @@ def origin(url: str) -> str:
     return f"{scheme}://{host}{shown}"
 
 
+THIS_MACHINE = frozenset({"localhost", "127.0.0.1", "::1"})  # one machine, three spellings
+
+
 def registrable(host: str) -> str:
     """The part of `host` one owner controls, roughly: its last two labels.
 
-    `acme.bitrix24.com` and `new-acme.bitrix24.com` share `bitrix24.com`; every
-    loopback address is this machine; any other IP address is only itself. No
-    public-suffix list, so `a.co.uk` and `b.co.uk` look alike: good enough to tell a
-    portal rename from a move to someone else's host.
+    `acme.bitrix24.com` and `new-acme.bitrix24.com` share `bitrix24.com`; `localhost`,
+    `127.0.0.1` and `::1` are this machine; any other IP address (127.0.0.2 included)
+    is only itself. No public-suffix list, so `a.co.uk` and `b.co.uk` look alike: good
+    enough to tell a portal rename from a move to someone else's host.
     """
     host = host.lower().rstrip(".")
-    if is_loopback(host):
-        return "localhost"
     try:
-        ipaddress.ip_address(host)
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return ".".join(host.split(".")[-2:])
-    return host
+        return "localhost" if host in THIS_MACHINE else ".".join(host.split(".")[-2:])
+    return "localhost" if str(address) in THIS_MACHINE else str(address)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from provider.sandbox import Sandbox
 from tests.e2e.conftest import portal_lines, stack_file
 from tests.e2e.pulumi_cli import PulumiProject
 
@@ -138,3 +139,20 @@ def test_a_new_address_of_the_same_portal_moves_lines_in_place_without_line_call
     assert {n: res["id"] for n, res in state.items()} == ids
     assert {res["outputs"]["portal"] for res in state.values()} == {renamed}
     project.run("preview", "--expect-no-changes")
+
+
+def test_a_redirect_to_another_domain_is_refused_and_the_token_never_goes_there(
+    project: PulumiProject, sandbox
+):
+    project.write_stack(stack_file(sandbox, *TWELVE[:2]))
+    project.up()
+    with Sandbox(host="127.0.0.2") as elsewhere:  # another address: another owner
+        sandbox.move_to(elsewhere.url)
+        project.write_stack(stack_file(sandbox, (TWELVE[0][0], "Renamed"), TWELVE[1]))
+        up = project.up(check=False)
+        assert up.returncode != 0
+        assert elsewhere.request_log() == []  # not one request, so never the token
+        said = up.stdout + up.stderr
+        assert f"redirects to {elsewhere.url}, in another domain; nothing was sent there" in said
+        assert f"write portal: {elsewhere.url} in the stack file" in said, said
+    assert portal_lines(sandbox)[TWELVE[0][0]]["NAME"] == TWELVE[0][1]
