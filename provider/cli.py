@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from provider import stackfile
+from provider import crossstack, stackfile
 from provider.errors import InputError
 
 STACKS_GLOB = "stacks/*.yaml"
@@ -37,7 +37,11 @@ def add_validate(verbs: argparse._SubParsersAction) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
-    """Load every file and report each; 1 when any has an error, 2 when there is none to load."""
+    """Load every file and report each; 1 when any has an error, 2 when there is none to load.
+
+    A file reached twice (named twice, or through a symlink) is read once. Across the
+    files, one portal's number may be declared by one stack only (provider.crossstack).
+    """
     files: list[Path] = args.files or sorted(Path().glob(STACKS_GLOB))
     if not files:
         print(
@@ -46,15 +50,26 @@ def validate(args: argparse.Namespace) -> int:
         )
         return 2
     failed = False
+    seen: dict[Path, Path] = {}
+    specs: list[stackfile.PortalSpec] = []
     for path in files:
+        real = path.resolve()
+        if real in seen:
+            print(f"ok  {path}  (the same file as {seen[real]})")
+            continue
+        seen[real] = path
         try:
             spec = stackfile.load(path)
         except InputError as err:
             print(err, file=sys.stderr)
             failed = True
             continue
+        specs.append(spec)
         count = len(spec.lines)
         print(f"ok  {path}  ({count} line{'s' if count != 1 else ''}, portal {spec.portal})")
+    for err in crossstack.duplicates(specs):
+        print(err, file=sys.stderr)
+        failed = True
     return 1 if failed else 0
 
 
