@@ -21,8 +21,6 @@ Credentials are read in `configure`, in the provider process, and kept in
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
 import pulumi
@@ -39,11 +37,9 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from provider import portals, rules, urls
-from provider.errors import CredentialsError, InputError, LineError, LineExists, LineNotFound
+from provider import moves, portals, rules
+from provider.errors import InputError, LineError, LineExists, LineNotFound
 from provider.lines import Line
-
-log = logging.getLogger(__name__)
 
 TYPE = "pulumi-python:dynamic/bitrix24:ExternalLine"  # the type token of ExternalLine below
 REPLACING = ("portal", "number")  # what the portal cannot change in place
@@ -63,10 +59,10 @@ class ExternalLineProvider(ResourceProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        olds = {**olds, "portal": _spelled_today(olds.get("portal"))}
+        olds = {**olds, "portal": moves.spelled_today(olds.get("portal"))}
         replaces = [key for key in REPLACING if olds.get(key) != news.get(key)]
         updates = [key for key in UPDATING if olds.get(key) != news.get(key)]
-        if "portal" in replaces and _same_portal(olds, news["portal"]):
+        if "portal" in replaces and moves.same_portal(olds, news["portal"]):
             replaces.remove("portal")
             updates.append("portal")
         # The new line is always added before the old one is deleted: a new number never
@@ -183,50 +179,6 @@ def normalise(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]
         except InputError as err:
             failures.append(CheckFailure(key, f"{err.reason}. Fix: {err.fix}"))
     return inputs, failures
-
-
-_warned: set[tuple[str, str]] = set()  # (old, new) addresses already warned about
-_warned_lock = threading.Lock()
-
-
-def _same_portal(olds: dict[str, Any], new_portal: str) -> bool:
-    """Whether `new_portal` is the portal the line is on, under a new address.
-
-    The credentials' member_id must be the one recorded with the line, and the new
-    address must accept those credentials (a `scope` call), so it is their portal.
-    State from before identities were recorded carries none: the second test alone
-    decides. Without credentials nothing can be asked: an update is planned, `up`
-    checks again, and the plan carries a warning saying so.
-    """
-    try:
-        api = portals.lines_for(new_portal)
-    except CredentialsError:
-        _warn_once(olds["portal"], new_portal)
-        return True
-    recorded = olds.get("member_id") or ""
-    found = api.identity(confirm=True)
-    return not (recorded and found) or recorded == found
-
-
-def _warn_once(old: str, new: str) -> None:
-    with _warned_lock:
-        if (old, new) in _warned:
-            return
-        _warned.add((old, new))
-    log.warning(
-        "the portal address changes from %s to %s; without credentials this preview cannot"
-        " check that it is the same portal, so it shows the lines updated in place. `pulumi up`"
-        " checks the portal's member_id first: the same portal keeps its lines, another"
-        " portal gets them replaced",
-        old,
-        new,
-    )
-
-
-def _spelled_today(portal: Any) -> Any:
-    """A portal address from older state, in today's one spelling (see urls.origin), so a
-    spelling that normalises differently now is no change at all."""
-    return urls.origin(portal) if isinstance(portal, str) and urls.split(portal) else portal
 
 
 def with_fix(err: LineError, fix: str) -> LineError:

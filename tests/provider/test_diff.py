@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import grpc
 import pytest
 from pulumi.runtime import proto
 
-from tests.provider.conftest import Stack
+from provider.sandbox import Sandbox
+from tests.provider.conftest import APP, SECRET, Stack
 from tests.provider.host import Diff, Host, with_provider
 
 PORTAL = "https://acme.bitrix24.com"
@@ -96,3 +98,17 @@ def test_provider_alone_changes_nothing(offline_host: Host) -> None:
     stale = {**OLDS, "__provider": "c3RhbGUgcGlja2xl"}
     assert offline_host.diff("7", stale, NEWS) == NONE
     assert offline_host.diff("7", stale, {**NEWS, "adopt": True}) == NONE
+
+
+def test_a_new_address_that_refuses_the_credentials_is_an_error_not_a_replacement(
+    stack: Stack, host: Host
+) -> None:
+    olds = {**stack.outs("100", "Sales"), "member_id": stack.sb.store.member_id()}
+    with Sandbox(rate=0) as stranger:  # another portal: it never issued these tokens
+        stranger.add_app(APP, SECRET, scopes=("telephony",))
+        news = {**stack.line("100", "Sales"), "portal": stranger.url}
+        with pytest.raises(grpc.RpcError) as caught:
+            host.diff("7", olds, news)
+        assert stranger.request_log()[0]["method"] == "scope"
+        said = stack.failure(caught)
+        assert f"{stranger.url} does not accept this stack's credentials" in said, said
