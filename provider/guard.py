@@ -31,7 +31,8 @@ class Changes:
     existing: int
     deleted: tuple[str, ...]  # in state, no longer declared
     replaced: tuple[str, ...]  # declared on another portal address than the state's
-    new_portal: str = ""  # that other address, for the message
+    old_portal: str = ""  # the address in state of the first replaced line, for the message
+    new_portal: str = ""  # the address it is declared on now
 
     @property
     def at_risk(self) -> int:
@@ -57,8 +58,9 @@ def changes(previous: Mapping[str, str], declared: Mapping[str, str]) -> Changes
             if number in declared and declared[number] != portal
         )
     )
-    new_portal = declared[replaced[0]] if replaced else ""
-    return Changes(len(previous), deleted, replaced, new_portal)
+    if not replaced:
+        return Changes(len(previous), deleted, replaced)
+    return Changes(len(previous), deleted, replaced, previous[replaced[0]], declared[replaced[0]])
 
 
 def check(found: Changes, allowance: Allowance | None, path: str) -> str | None:
@@ -96,8 +98,16 @@ def check(found: Changes, allowance: Allowance | None, path: str) -> str | None:
         found.replaced,
         f"{counted} {' and '.join(parts)}, {over}; nothing was changed",
         f"if this is intended, set allow_deletes: {found.at_risk} in {path} for this run and"
-        " remove it afterwards; if not, restore the lines in the file",
+        f" remove it afterwards; if not, {_undo(found)}",
     )
+
+
+def _undo(found: Changes) -> str:
+    """What puts the file back, in the words of the change it undoes."""
+    undo = ["restore the missing lines"] if found.deleted else []
+    if found.replaced:
+        undo.append(f"set portal: {found.old_portal} again")
+    return " and ".join(undo)
 
 
 def _some(numbers: tuple[str, ...]) -> str:

@@ -39,8 +39,9 @@ def test_a_new_stack_has_nothing_to_lose() -> None:
 def test_a_portal_change_counts_every_line_as_replaced() -> None:
     found = guard.changes(lines(10), lines(10, B))
     assert (found.deleted, len(found.replaced), found.new_portal) == ((), 10, B)
-    with pytest.raises(UnsafeChange, match=f"would be moved to {B}"):
+    with pytest.raises(UnsafeChange, match=f"would be moved to {B}") as caught:
         guard.check(found, None, "s.yaml")
+    assert str(caught.value).endswith(f"if not, set portal: {A} again")
 
 
 @pytest.mark.parametrize(
