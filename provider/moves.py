@@ -1,7 +1,8 @@
 """Whether a portal's new address is the same portal: the one decision behind `portal`'s diff.
 
-Spelling is settled first (urls.origin): a different spelling of one address is no
-change at all. A real change of address is the same portal when the portal says so:
+Spelling is settled before this (urls.origin for the file, urls.respelled for older
+state): a different spelling of one address is no change at all. A real change of
+address is the same portal when the portal says so:
 the stack's credentials must work at the new address (so it is the portal they
 belong to) and their member_id must be the one recorded with the line. The same
 portal keeps its lines, updated in place; another portal gets them replaced.
@@ -13,19 +14,13 @@ import logging
 import threading
 from typing import Any
 
-from provider import portals, urls
+from provider import portals
 from provider.errors import AuthRejected, CredentialsError
 
 log = logging.getLogger(__name__)
 
 _warned: set[tuple[str, str]] = set()  # (old, new) addresses already warned about
 _lock = threading.Lock()
-
-
-def spelled_today(portal: Any) -> Any:
-    """A portal address from older state, in today's one spelling, so a spelling that
-    normalises differently now is no change at all."""
-    return urls.origin(portal) if isinstance(portal, str) and urls.split(portal) else portal
 
 
 def same_portal(olds: dict[str, Any], new_portal: str) -> bool:

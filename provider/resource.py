@@ -37,7 +37,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from provider import moves, portals, rules
+from provider import moves, portals, rules, urls
 from provider.errors import InputError, LineError, LineExists, LineNotFound
 from provider.lines import Line
 
@@ -59,7 +59,7 @@ class ExternalLineProvider(ResourceProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        olds = {**olds, "portal": moves.spelled_today(olds.get("portal"))}
+        olds = {**olds, "portal": urls.respelled(olds.get("portal"))}
         replaces = [key for key in REPLACING if olds.get(key) != news.get(key)]
         updates = [key for key in UPDATING if olds.get(key) != news.get(key)]
         if "portal" in replaces and moves.same_portal(olds, news["portal"]):

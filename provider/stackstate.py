@@ -18,6 +18,7 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import invoke
 
+from provider import urls
 from provider.errors import InputError
 from provider.resource import TYPE
 
@@ -40,5 +41,5 @@ def previous_lines() -> dict[str, str]:
     for resource in (reply.get("outputs") or {}).values():
         outputs = resource.get("outputs") or {}
         if resource.get("type") == TYPE and "number" in outputs:
-            lines[str(outputs["number"])] = str(outputs.get("portal", ""))
+            lines[str(outputs["number"])] = str(urls.respelled(outputs.get("portal", "")))
     return lines

@@ -76,6 +76,12 @@ def origin(url: str) -> str:
     return f"{scheme}://{host}{shown}"
 
 
+def respelled(portal: object) -> object:
+    """A portal address from older state in today's one spelling (`origin`); anything that
+    is not a URL unchanged. State written before a spelling rule changed compares equal."""
+    return origin(portal) if isinstance(portal, str) and split(portal) else portal
+
+
 THIS_MACHINE = frozenset({"localhost", "127.0.0.1", "::1"})  # one machine, three spellings
 
 

@@ -88,3 +88,9 @@ def test_rules_keeps_is_loopback_importable() -> None:
 def test_portal_with_a_port_that_is_not_a_number_is_not_a_url() -> None:
     with pytest.raises(ValueError, match="is not an http"):
         rules.portal("https://acme.bitrix24.com:abc")
+
+
+def test_older_state_is_respelled_and_anything_else_left_alone() -> None:
+    assert urls.respelled("https://ACME.bitrix24.com:443") == "https://acme.bitrix24.com"
+    assert urls.respelled("https://[::1") == "https://[::1"
+    assert urls.respelled(None) is None
