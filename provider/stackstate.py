@@ -15,6 +15,8 @@ them; only each line's NUMBER and portal are kept, and nothing of it is logged.
 
 from __future__ import annotations
 
+import time
+
 import pulumi
 from pulumi.runtime import invoke
 
@@ -25,18 +27,33 @@ from provider.resource import TYPE
 READ_RESOURCES = "pulumi:pulumi:readStackResourceOutputs"
 
 
+ATTEMPTS = 5  # reads of the state, READ_PAUSE seconds apart and doubling
+READ_PAUSE = 0.2
+
+
 def previous_lines() -> dict[str, str]:
-    """NUMBER -> portal of every ExternalLine in the stack's state; {} for a new stack."""
+    """NUMBER -> portal of every ExternalLine in the stack's state; {} for a new stack.
+
+    The engine writes a checkpoint as the run starts, while the program runs; a file
+    backend read at that moment can find the file half written ("failed to load
+    checkpoint: EOF", seen once on a loaded machine). So a failed read is tried
+    again a few times before the run is stopped.
+    """
     name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    try:
-        reply = invoke(READ_RESOURCES, {"stackName": name}).value or {}
-    except Exception as err:  # the engine's error text names the stack, never a secret
-        raise InputError(
-            "state",
-            f"the stack's last state could not be read to check this run against it ({err})",
-            "check that the state backend is reachable and PULUMI_CONFIG_PASSPHRASE is set,"
-            " then run again",
-        ) from None
+    for attempt in range(ATTEMPTS):
+        try:
+            reply = invoke(READ_RESOURCES, {"stackName": name}).value or {}
+            break
+        except Exception as err:  # the engine's error text names the stack, never a secret
+            if attempt + 1 == ATTEMPTS:
+                raise InputError(
+                    "state",
+                    "the stack's last state could not be read to check this run against it"
+                    f" ({err})",
+                    "check that the state backend is reachable and PULUMI_CONFIG_PASSPHRASE is"
+                    " set, then run again",
+                ) from None
+            time.sleep(READ_PAUSE * 2**attempt)
     lines: dict[str, str] = {}
     for resource in (reply.get("outputs") or {}).values():
         outputs = resource.get("outputs") or {}
