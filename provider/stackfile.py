@@ -112,12 +112,12 @@ class _Checker:
         elif "portal" not in suggested:
             self._rule(root, rules.portal, None)
         adopt = self._flag(keys, "adopt", rules.adopt, default=rules.DEFAULTS["adopt"])
-        allowance = None
+        allowance = None  # a bad one is recorded as an error, which stops the load
         if "allow_deletes" in keys:
             node = keys["allow_deletes"]
             allowance = self._rule(node, rules.allow_deletes, to_data(node))
         lines = self._lines(root, keys.get("lines"), bool(adopt), "lines" in suggested)
-        if portal is None or lines is None or ("allow_deletes" in keys and allowance is None):
+        if portal is None or lines is None:
             return None
         return PortalSpec(self.path, portal, lines, allowance)
 
