@@ -33,7 +33,7 @@ def duplicates(specs: Iterable[PortalSpec]) -> list[StackFileError]:
                 StackFileError(
                     spec.path,
                     line.line,
-                    1,
+                    line.column,
                     "number",
                     f"{line.number!r} on {spec.portal} is declared in {owner[0]} too (line"
                     f" {owner[1]}); both stacks would own the line, and destroying either"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,6 +39,7 @@ class LineSpec:
     adopt: bool
     line: int
     protect: bool = False  # Pulumi's `protect`: the line survives its removal from the file
+    column: int = field(default=1, compare=False)  # with `line`, where messages point
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ class _Checker:
         protect = self._flag(keys, "protect", rules.protect, default=rules.DEFAULTS["protect"])
         if number is None or name is None or crm is None or adopt is None or protect is None:
             return None
-        return LineSpec(number, name, crm, adopt, entry.line, protect)
+        return LineSpec(number, name, crm, adopt, entry.line, protect, entry.column)
 
     def _keys(
         self, mapping: MappingNode, allowed: tuple[str, ...]

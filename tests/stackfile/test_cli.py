@@ -114,7 +114,7 @@ def test_one_number_on_one_portal_in_two_stacks_is_refused_following_symlinks_on
     assert result.returncode == 1
     assert "ok  stacks/prod.yaml  (the same file as stacks/a.yaml)\n" in result.stdout
     assert result.stderr == (
-        "stacks/b.yaml:4:1: number: '012345' on https://acme.bitrix24.com is declared in"
+        "stacks/b.yaml:4:5: number: '012345' on https://acme.bitrix24.com is declared in"
         " stacks/a.yaml too (line 3); both stacks would own the line, and destroying either"
         " deletes it. Fix: keep the line in one of the two stack files\n"
     )
