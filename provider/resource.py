@@ -18,6 +18,7 @@ Credentials are read in `configure`, in the provider process, and kept in
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pulumi
@@ -36,7 +37,10 @@ from pulumi.output import Unknown
 
 from provider import portals, rules
 from provider.errors import InputError, LineError, LineExists, LineNotFound
+from provider.failures import reported
 from provider.lines import Line
+
+log = logging.getLogger(__name__)
 
 REPLACING = ("portal", "number")  # what the portal cannot change in place
 UPDATING = ("name", "crm_auto_create")
@@ -47,13 +51,16 @@ class ExternalLineProvider(ResourceProvider):
 
     serialize_as_secret_always = False  # the pickle is a class reference: nothing to hide
 
+    @reported
     def configure(self, req: ConfigureRequest) -> None:
         portals.configure(req.config)
 
+    @reported
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = normalise(news)
         return CheckResult(inputs, failures)
 
+    @reported
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in REPLACING if olds.get(key) != news.get(key)]
         updates = [key for key in UPDATING if olds.get(key) != news.get(key)]
@@ -66,13 +73,14 @@ class ExternalLineProvider(ResourceProvider):
             delete_before_replace="portal" in replaces,
         )
 
+    @reported
     def create(self, props: dict[str, Any]) -> CreateResult:
         line = as_line(props)
         lines = portals.lines_for(props["portal"])
         try:
             line_id = lines.add(line)
         except LineExists as err:
-            if not props.get("adopt"):
+            if not props.get("adopt") and lines.find(line.number, fresh=True) != line:
                 raise with_fix(
                     err,
                     f"line {line.number} was made outside this stack (by hand, or by "
@@ -81,8 +89,15 @@ class ExternalLineProvider(ResourceProvider):
                     "will be updated to the declared values",
                 ) from err
             line_id = lines.adopt(line)
+            log.warning(
+                "line %s already existed%s; adopted it (ID %s)",
+                line.number,
+                "" if props.get("adopt") else " exactly as declared, left by an interrupted run",
+                line_id,
+            )
         return CreateResult(line_id, outputs(props["portal"], line))
 
+    @reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         portal = props["portal"]
         found = portals.lines_for(portal).find(props["number"])
@@ -91,6 +106,7 @@ class ExternalLineProvider(ResourceProvider):
         outs = outputs(portal, found)
         return ReadResult(id_, outs, dict(outs))  # inputs too: the next diff starts from them
 
+    @reported
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changed = {key: news[key] for key in UPDATING if olds.get(key) != news.get(key)}
         lines = portals.lines_for(news["portal"])
@@ -102,8 +118,12 @@ class ExternalLineProvider(ResourceProvider):
                 f"line {news['number']} was deleted outside Pulumi; run `pulumi up --refresh` "
                 "to drop it from state and add it again",
             ) from err
-        return UpdateResult(outputs(news["portal"], as_line(news)))
+        # What the portal holds now: the fields sent, the rest as last listed (a name changed
+        # by hand is not overwritten in state by an input that was never sent).
+        held = lines.find(news["number"]) or as_line(news)
+        return UpdateResult(outputs(news["portal"], held))
 
+    @reported
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         portals.lines_for(props["portal"]).delete(props["number"])
 

@@ -192,11 +192,6 @@ def host_env(home: Path) -> dict[str, str]:
     return env
 
 
-def last_line(details: str) -> str:
-    """The exception line of a traceback the host sent as a gRPC error's details."""
-    return details.rstrip("\n").rsplit("\n", 1)[-1]
-
-
 __all__ = [
     "PROVIDER",
     "PYTHON",
@@ -204,7 +199,6 @@ __all__ = [
     "Diff",
     "Host",
     "host_env",
-    "last_line",
     "secret",
     "struct",
     "with_provider",
