@@ -38,6 +38,7 @@ Context = grpc.ServicerContext
 
 VERSION = "3.274.1"  # the release whose exec script this host drives; reported to `pulumi about`
 EXEC_NAME = "pulumi-language-python-exec"
+ORPHAN_CHECK_INTERVAL = 0.5  # seconds between two looks at whether the engine is still there
 USER_ACTIONABLE_EXIT = 32  # the exec script printed a message for the user: bail quietly
 
 
@@ -85,10 +86,15 @@ class PythonHost(language_pb2_grpc.LanguageRuntimeServicer):
         return iter(())
 
     def Cancel(self, request: empty_pb2.Empty, context: Context) -> empty_pb2.Empty:
+        self.kill_programs()
+        return empty_pb2.Empty()
+
+    def kill_programs(self) -> None:
+        """End every program this host started: once the engine cancels or is gone, a
+        program has no one to register resources with, and would otherwise live on."""
         with self.lock:
             for proc in self.running:
-                proc.send_signal(signal.SIGINT)
-        return empty_pb2.Empty()
+                proc.kill()
 
     def Run(self, request: language_pb2.RunRequest, context: Context) -> language_pb2.RunResponse:
         info = request.info
@@ -169,24 +175,26 @@ def main() -> None:
         futures.ThreadPoolExecutor(max_workers=4),
         options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)],
     )
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(
-        PythonHost(exec_script.absolute(), args.engine), server
-    )
+    host = PythonHost(exec_script.absolute(), args.engine)
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(host, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(port, flush=True)
     for signum in (signal.SIGINT, signal.SIGTERM):  # the engine interrupts plugins when done
-        signal.signal(signum, lambda *_: server.stop(0))
-    stop_when_orphaned(server, os.getppid())
+        signal.signal(signum, lambda *_: (host.kill_programs(), server.stop(0)))
+    stop_when_orphaned(server, host, os.getppid())
     server.wait_for_termination()
 
 
-def stop_when_orphaned(server: grpc.Server, engine_pid: int) -> None:
-    """Exit if the engine dies without stopping us (the official host health-checks it)."""
+def stop_when_orphaned(server: grpc.Server, host: PythonHost, engine_pid: int) -> None:
+    """Exit, and end the program, if the engine dies without stopping us (the official host
+    health-checks it). The program goes first: a Run call waits for it, and the server's
+    threads are joined at exit."""
 
     def watch() -> None:
         while os.getppid() == engine_pid:
-            time.sleep(1)
+            time.sleep(ORPHAN_CHECK_INTERVAL)
+        host.kill_programs()
         server.stop(0)
 
     threading.Thread(target=watch, daemon=True).start()
