@@ -80,14 +80,9 @@ class ExternalLineProvider(ResourceProvider):
         try:
             line_id = lines.add(line)
         except LineExists as err:
-            if not props.get("adopt") and lines.find(line.number, fresh=True) != line:
-                raise with_fix(
-                    err,
-                    f"line {line.number} was made outside this stack (by hand, or by "
-                    "telephony.externalCall.register); to manage it here, set `adopt: true` on "
-                    "the line (or for the whole portal) in the stack file and run again: it "
-                    "will be updated to the declared values",
-                ) from err
+            held = None if props.get("adopt") else lines.find(line.number, fresh=True)
+            if not props.get("adopt") and held != line:
+                raise with_fix(err, _not_ours(line, held)) from err
             line_id = lines.adopt(line)
             log.warning(
                 "line %s already existed%s; adopted it (ID %s)",
@@ -189,6 +184,21 @@ def normalise(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]
         except InputError as err:
             failures.append(CheckFailure(key, f"{err.reason}. Fix: {err.fix}"))
     return inputs, failures
+
+
+def _not_ours(line: Line, held: Line | None) -> str:
+    """Why an existing line is not simply adopted, and how to take it over."""
+    found = "" if held is None else f" as {_shown(held)}, not {_shown(line)}"
+    return (
+        f"line {line.number} exists on the portal{found}: made by hand, by "
+        "telephony.externalCall.register, or by an interrupted run of another version of the "
+        "stack file; to manage it here, set `adopt: true` on the line (or for the whole "
+        "portal) in the stack file and run again: it will be updated to the declared values"
+    )
+
+
+def _shown(line: Line) -> str:
+    return f"{line.name!r} with CRM_AUTO_CREATE {'Y' if line.crm_auto_create else 'N'}"
 
 
 def with_fix(err: LineError, fix: str) -> LineError:

@@ -22,10 +22,11 @@ def test_add_of_an_existing_line_says_how_to_adopt(stack: Stack, host: Host) -> 
         host.create(stack.line("74951234567", "Sales"))
     assert stack.failure(err) == (
         "bitrix24: telephony.externalLine.add: HTTP 400 (no code): Line"
-        " already exists. Fix: line 74951234567 was made outside this stack (by hand, or by"
-        " telephony.externalCall.register); to manage it here, set `adopt: true` on the line"
-        " (or for the whole portal) in the stack file and run again: it will be updated to the"
-        " declared values"
+        " already exists. Fix: line 74951234567 exists on the portal as '' with"
+        " CRM_AUTO_CREATE Y, not 'Sales' with CRM_AUTO_CREATE Y: made by hand, by"
+        " telephony.externalCall.register, or by an interrupted run of another version of the"
+        " stack file; to manage it here, set `adopt: true` on the line (or for the whole"
+        " portal) in the stack file and run again: it will be updated to the declared values"
     )
     held = stack.lines()["74951234567"]
     assert (held["NAME"], held["CRM_AUTO_CREATE"]) == ("", "Y")  # left alone
