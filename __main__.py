@@ -9,10 +9,12 @@ from pathlib import Path
 import pulumi
 
 from provider.errors import InputError
+from provider.plainconfig import refuse_plain_credentials
 from provider.resource import ExternalLine
 from provider.stackfile import load, stack_path
 
 try:
+    refuse_plain_credentials()
     spec = load(stack_path(pulumi.get_stack(), Path(__file__).parent))
 except InputError as err:
     raise pulumi.RunError(str(err)) from None
