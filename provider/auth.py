@@ -227,7 +227,7 @@ class OAuth:
             self.client_id,
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(grant.expires or 0)),
         )
-        return _saved(self._seed or "", grant)
+        return _saved(self._seed or "", grant, current.spending())  # the chain remembers it
 
     def info(self) -> AuthInfo:
         """What the last token reply (or the store) said, secrets left out."""
@@ -242,7 +242,7 @@ def _portal_of(client_endpoint: str) -> str:
     return client_endpoint.removesuffix("/").removesuffix("/rest")
 
 
-def _saved(seed: str, grant: Grant) -> Saved:
+def _saved(seed: str, grant: Grant, spent: tuple[str, ...] = ()) -> Saved:
     return Saved(
         seed,
         grant.refresh_token,
@@ -251,6 +251,7 @@ def _saved(seed: str, grant: Grant) -> Saved:
         grant.client_endpoint,
         grant.scope,
         grant.member_id,
+        spent,
     )
 
 

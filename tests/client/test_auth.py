@@ -191,6 +191,27 @@ def test_each_new_process_continues_from_the_stores_newest_pair(portal: Portal) 
     assert oauth_log(portal) == [(200, None)] * 3
 
 
+def test_a_configured_token_the_chain_has_spent_is_superseded_by_the_store(
+    portal: Portal,
+) -> None:
+    """Another stack's config holds a token this chain rotated away: use its newest one."""
+    configured = portal.tokens()
+    portal.sb.expire_access_tokens()
+    portal.client(portal.auth(configured)).call(GET)  # T0 -> T1, into the store
+    rotated_away = {"refresh_token": stored(portal)["refresh_token"]}  # T1, copied elsewhere
+    portal.sb.expire_access_tokens()
+    portal.client(portal.auth(configured)).call(GET)  # T1 -> T2
+    assert stored(portal)["spent"] == [
+        fingerprint(configured["refresh_token"]),
+        fingerprint(rotated_away["refresh_token"]),
+    ]
+    portal.sb.expire_access_tokens()
+    portal.sb.clear_log()
+    assert portal.client(portal.auth(rotated_away, access=False)).call(GET) == []
+    assert oauth_log(portal) == [(200, None)]  # T2 refreshed; T1, spent, never sent
+    assert stored(portal)["seed"] == fingerprint(configured["refresh_token"])
+
+
 def test_a_different_configured_token_means_reauthorised_and_wins(portal: Portal) -> None:
     portal.client(portal.auth(portal.tokens())).call(GET)
     portal.sb.expire_access_tokens()
@@ -398,12 +419,12 @@ def test_a_store_file_of_another_format_is_refused_not_ignored(portal: Portal, l
     portal.client(auth).call(GET)
     (path,) = portal.store_dir.glob("*.json")
     data = json.loads(path.read_text())
-    path.write_text(json.dumps({**data, "format": 2}))
+    path.write_text(json.dumps({**data, "format": 3}))
     with leaks.raises(
-        errors.CredentialsError, match="has format 2; this version of the provider reads format 1"
+        errors.CredentialsError, match="has format 3; this version of the provider reads format 2"
     ):
         portal.auth()
-    assert json.loads(path.read_text())["format"] == 2  # left alone for the version that reads it
+    assert json.loads(path.read_text())["format"] == 3  # left alone for the version that reads it
 
 
 def test_an_existing_store_directory_is_made_private_and_ignored_by_git(
