@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 import requests
 
 from provider import redact, urls
-from provider.errors import CredentialsError
+from provider.errors import CredentialsError, ReauthorizationRequired
 from provider.oauth import AUTHORISE_FIX, Grant, exchange_code, token_request
-from provider.settings import how_to_set, read
+from provider.settings import SETTINGS, how_to_set, read
 from provider.tokenstore import DEFAULT_DIRECTORY, Saved, TokenStore, choose, fingerprint
 from provider.urls import Problem
 
@@ -134,8 +134,12 @@ class OAuth:
         access_token: str | None = None,
         oauth_server: str = DEFAULT_OAUTH_SERVER,
         store: TokenStore | None = None,
+        spent_fix: str | None = None,
     ) -> None:
+        """`spent_fix` replaces the fix of a refused `refresh_token` (not the store's)."""
         self.client_id = client_id
+        self._configured = refresh_token
+        self._spent_fix = spent_fix
         self.oauth_server = _checked_url("bitrix24:oauthServer", oauth_server).rstrip("/")
         self._secret = client_secret
         self._store = store
@@ -212,16 +216,21 @@ class OAuth:
                 f"the access token of {self.client_id} has expired and no refresh token is set",
                 how_to_set("refresh_token"),
             )
-        grant = token_request(
-            self.oauth_server,
-            {
-                "grant_type": "refresh_token",
-                "client_id": self.client_id,
-                "client_secret": self._secret,
-                "refresh_token": current.refresh_token,
-            },
-            session=self._session,
-        )
+        try:
+            grant = token_request(
+                self.oauth_server,
+                {
+                    "grant_type": "refresh_token",
+                    "client_id": self.client_id,
+                    "client_secret": self._secret,
+                    "refresh_token": current.refresh_token,
+                },
+                session=self._session,
+            )
+        except ReauthorizationRequired as err:
+            if self._spent_fix is None or current.refresh_token != self._configured:
+                raise
+            raise ReauthorizationRequired(err.reason, self._spent_fix) from None
         log.info(
             "refreshed the access token of %s (valid until %s)",
             self.client_id,
@@ -277,6 +286,19 @@ def _oauth_server(config: Mapping[str, str], environ: Mapping[str, str]) -> str:
     return _checked_url("bitrix24:oauthServer", server).rstrip("/")
 
 
+def _config_hides_environment(config: Mapping[str, str], environ: Mapping[str, str]) -> str | None:
+    """The fix for a spent refresh token in config while the environment has another: config
+    wins, so the pipeline's fresh token is never used until the config's is removed."""
+    key, env = SETTINGS["refresh_token"]
+    in_config, in_environ = (config.get(key) or "").strip(), (environ.get(env) or "").strip()
+    if not in_config or not in_environ or in_config == in_environ:
+        return None
+    return (
+        f"remove the stack's spent token, which hides {env} (config wins over the environment):"
+        f" pulumi config rm {key}"
+    )
+
+
 def _store(config: Mapping[str, str], environ: Mapping[str, str]) -> TokenStore:
     return TokenStore(read(config, environ, "token_store") or DEFAULT_DIRECTORY)
 
@@ -300,6 +322,7 @@ def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth
         access_token=read(config, environ, "access_token"),
         oauth_server=_oauth_server(config, environ),
         store=_store(config, environ),
+        spent_fix=_config_hides_environment(config, environ),
     )
 
 

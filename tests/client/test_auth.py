@@ -212,6 +212,32 @@ def test_a_configured_token_the_chain_has_spent_is_superseded_by_the_store(
     assert stored(portal)["seed"] == fingerprint(configured["refresh_token"])
 
 
+def test_a_spent_config_token_hiding_the_environments_names_the_config_rm(
+    portal: Portal, leaks
+) -> None:
+    """An ephemeral pipeline passes its fresh token in the environment, but a spent one left
+    in the stack's config wins: the fix is to remove that one, not to authorise again."""
+    spent = portal.tokens()
+    portal.sb.expire_access_tokens()
+    portal.client(portal.auth(spent, store=False)).call(GET)  # rotated away, nowhere stored
+    config = {
+        "bitrix24:clientId": APP,
+        "bitrix24:clientSecret": SECRET,
+        "bitrix24:refreshToken": spent["refresh_token"],
+        "bitrix24:oauthServer": portal.url,
+        "bitrix24:tokenStore": str(portal.store_dir),
+    }
+    environ = {"BITRIX24_REFRESH_TOKEN": portal.tokens()["refresh_token"]}
+    client = portal.client(settings_from(config, environ))
+    with leaks.raises(errors.ReauthorizationRequired) as err:
+        client.call(GET)
+    assert str(err.value).endswith(
+        "the refresh token is spent or expired. Fix: remove the stack's spent token, which"
+        " hides BITRIX24_REFRESH_TOKEN (config wins over the environment): pulumi config rm"
+        " bitrix24:refreshToken"
+    )
+
+
 def test_a_different_configured_token_means_reauthorised_and_wins(portal: Portal) -> None:
     portal.client(portal.auth(portal.tokens())).call(GET)
     portal.sb.expire_access_tokens()
