@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pulumi
 
+from provider.configcheck import check_stack_config
 from provider.errors import InputError
-from provider.plainconfig import refuse_plain_credentials
 from provider.resource import ExternalLine
 from provider.stackfile import load, stack_path
 
 try:
-    refuse_plain_credentials()
+    check_stack_config()
     spec = load(stack_path(pulumi.get_stack(), Path(__file__).parent))
 except InputError as err:
     raise pulumi.RunError(str(err)) from None

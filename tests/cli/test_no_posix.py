@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[2]
 # An interpreter as on Windows: `import fcntl` fails (None in sys.modules blocks the import).
 WITHOUT_FCNTL = (
     "import runpy, sys; sys.modules['fcntl'] = None; sys.argv = ['provider', *sys.argv[1:]];"
-    " import provider.resource, provider.plainconfig;"
+    " import provider.resource, provider.configcheck;"
     " runpy.run_module('provider', run_name='__main__')"
 )
 

@@ -1,4 +1,5 @@
-"""Credentials never in plain config; and a plain preview needs no credentials at all."""
+"""The stack's config is checked by preview: credentials never in clear, tunables sane; and a
+plain preview needs no credentials at all."""
 
 from __future__ import annotations
 
@@ -60,3 +61,22 @@ def test_a_plain_preview_with_no_bitrix24_credentials_anywhere_shows_the_plan(tm
     assert "74951234567" in creates and "74951234568" in creates
     assert sandbox.request_log() == []
     assert not (project.root / ".tokens").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("bitrix24:deadline", "nan"),
+        ("bitrix24:requestTimeout", "inf"),
+        ("bitrix24:rateLimit", "0/50"),
+    ],
+)
+def test_a_tuning_value_that_is_not_a_positive_number_fails_preview(project, sandbox, key, value):
+    project.write_stack(stack_file(sandbox, LINE))
+    project.config_set(key, value)
+    sandbox.clear_log()
+    failed = project.run("preview", check=False)
+    assert failed.returncode != 0 and "Traceback" not in failed.stdout
+    (refusal,) = [e for e in diagnostics(failed.stdout) if e.startswith(key)]
+    assert refusal.startswith(f"{key}: {value!r} is not ") and refusal.count("Fix:") == 1
+    assert sandbox.request_log() == []
