@@ -15,6 +15,7 @@ same on every OS and through the shell script in between.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import threading
@@ -30,12 +31,24 @@ _started = threading.Lock()
 
 
 def engine_address(argv: Sequence[str]) -> tuple[str, int] | None:
-    """The engine's `host:port` among the plugin's arguments (the last one that is one)."""
+    """The engine's `host:port` among the plugin's arguments (the last one that is one).
+
+    Only an IP address or localhost counts: the engine listens on loopback, and nothing
+    else in a command line (a test runner's, say) may be taken for it.
+    """
     for arg in reversed(argv[1:]):
-        host, sep, port = arg.rpartition(":")
-        if sep and host and "/" not in host and not arg.startswith("-") and port.isdigit():
-            return host, int(port)
+        host, _, port = arg.rpartition(":")
+        if port.isdigit() and (host == "localhost" or _is_ip(host.strip("[]"))):
+            return host.strip("[]"), int(port)
     return None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def watch(argv: Sequence[str]) -> None:

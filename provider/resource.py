@@ -80,9 +80,10 @@ class ExternalLineProvider(ResourceProvider):
         try:
             line_id = lines.add(line)
         except LineExists as err:
-            held = None if props.get("adopt") else lines.find(line.number, fresh=True)
-            if not props.get("adopt") and held != line:
-                raise with_fix(err, _not_ours(line, held)) from err
+            if not props.get("adopt"):
+                held = lines.find(line.number, fresh=True)
+                if held != line:
+                    raise with_fix(err, _not_ours(line, held)) from err
             line_id = lines.adopt(line)
             log.warning(
                 "line %s already existed%s; adopted it (ID %s)",
