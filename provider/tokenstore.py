@@ -153,7 +153,9 @@ class Slot:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
             raise
-        directory = os.open(self.path.parent, os.O_RDONLY)
+        if not hasattr(os, "O_DIRECTORY"):  # Windows cannot open a directory to sync it:
+            return  # the rename is then as durable as the file system makes it
+        directory = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(directory)
         finally:
