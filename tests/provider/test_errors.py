@@ -44,6 +44,10 @@ def test_a_line_exactly_as_declared_is_adopted_without_the_flag(stack: Stack, ho
         (UPDATE, 200),
     ]
     assert [(r["NUMBER"], r["NAME"]) for r in stack.sb.lines(APP)] == [("74951234567", "Sales")]
+    assert (
+        "bitrix24 WARNING: line 74951234567 already existed exactly as declared, left by an"
+        f" interrupted run; adopted it (ID {seeded})"
+    ) in host.stderr()
 
 
 @pytest.mark.parametrize("name, crm", [("Sales desk", "N"), ("Sales", "Y")])
