@@ -26,7 +26,14 @@ from provider import redact, urls
 from provider.errors import CredentialsError, ReauthorizationRequired
 from provider.oauth import AUTHORISE_FIX, Grant, exchange_code, token_request
 from provider.settings import SETTINGS, how_to_set, read
-from provider.tokenstore import DEFAULT_DIRECTORY, Saved, TokenStore, choose, fingerprint
+from provider.tokenstore import (
+    CHAIN_KEPT,
+    DEFAULT_DIRECTORY,
+    Saved,
+    TokenStore,
+    choose,
+    fingerprint,
+)
 from provider.urls import Problem
 
 log = logging.getLogger(__name__)
@@ -331,14 +338,22 @@ def authorise(config: Mapping[str, str], environ: Mapping[str, str], code: str) 
     pair and keep it in the token store, where every later run finds it.
 
     A refresh token still set in config is recorded as the pair's seed, so the store
-    supersedes it; otherwise that spent token would win as a "re-authorisation".
+    supersedes it; otherwise that spent token would win as a "re-authorisation". The
+    chain it replaces is remembered as spent, so a config anywhere still holding one of
+    its tokens is superseded too. An unreadable entry is simply replaced: this is how
+    a person gets past one.
     """
     client_id, secret = _application(config, environ)
     server = _oauth_server(config, environ)
     grant = exchange_code(server, client_id, secret, code)
     seed = fingerprint(read(config, environ, "refresh_token") or grant.refresh_token)
     with _store(config, environ).locked(server, client_id) as slot:
-        slot.write(_saved(seed, grant))
+        try:
+            replaced = slot.read()
+        except CredentialsError:
+            replaced = None
+        spent = (replaced.seed, *replaced.spending())[-CHAIN_KEPT:] if replaced else ()
+        slot.write(_saved(seed, grant, spent))
     return AuthInfo(
         "oauth", _portal_of(grant.client_endpoint), client_id, grant.scope, grant.expires
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from provider import errors
-from provider.auth import OAuth, Webhook, authorise, settings_from
+from provider.auth import OAuth, Webhook, authorise, newest_refresh_token, settings_from
 from provider.oauth import exchange_code, token_request
 from provider.tokenstore import TokenStore, fingerprint
 
@@ -413,6 +413,27 @@ def test_authorise_stores_the_first_pair_for_every_later_run(portal: Portal, lea
     for _run in range(2):  # the stale config token never wins over the stored pair
         assert portal.client(settings_from(config, {})).call(GET) == []
     assert oauth_log(portal) == [(200, None)] * 2  # the code exchange, then one refresh
+
+
+def test_authorising_again_keeps_the_old_chain_as_spent(portal: Portal, leaks) -> None:
+    """A config that still holds a token of the chain an authorisation replaced (another
+    stack of the application, say) starts from the new pair, not from its spent token."""
+    old = portal.tokens()
+    portal.sb.expire_access_tokens()
+    portal.client(portal.auth(old)).call(GET)  # the old chain, rotated once in the store
+    config = {
+        "bitrix24:clientId": APP,
+        "bitrix24:clientSecret": SECRET,
+        "bitrix24:oauthServer": portal.url,
+        "bitrix24:tokenStore": str(portal.store_dir),
+    }
+    code = portal.sb.issue_auth_code(APP)
+    leaks.add(code)
+    authorise(config, {}, code)
+    new = stored(portal)["refresh_token"]
+    assert fingerprint(old["refresh_token"]) in stored(portal)["spent"]
+    stale = {**config, "bitrix24:refreshToken": old["refresh_token"]}
+    assert newest_refresh_token(stale, {}) == new
 
 
 def test_info_describes_the_credential_without_secrets(portal: Portal) -> None:
