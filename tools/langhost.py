@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
+from typing import IO
 
 import grpc
 from google.protobuf import empty_pb2, json_format
@@ -40,6 +41,10 @@ VERSION = "3.274.1"  # the release whose exec script this host drives; reported 
 EXEC_NAME = "pulumi-language-python-exec"
 ORPHAN_CHECK_INTERVAL = 0.5  # seconds between two looks at whether the engine is still there
 USER_ACTIONABLE_EXIT = 32  # the exec script printed a message for the user: bail quietly
+# The exec script's exit after a pulumi.RunError, whose message it logged through the engine:
+# with nothing on stderr there is nothing more to say. The official host adds "an unhandled
+# error occurred: program exited with non-zero exit code: 1" under a handled, clear error.
+RUN_ERROR_EXIT = 1
 
 
 class PythonHost(language_pb2_grpc.LanguageRuntimeServicer):
@@ -112,19 +117,33 @@ class PythonHost(language_pb2_grpc.LanguageRuntimeServicer):
         env.pop("PYTHONHOME", None)
         env["PULUMI_CONFIG"] = json.dumps(dict(request.config))
         env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
-        proc = subprocess.Popen(args, env=env, cwd=request.pwd or None)
+        proc = subprocess.Popen(args, env=env, cwd=request.pwd or None, stderr=subprocess.PIPE)
         with self.lock:
             self.running.add(proc)
         try:
+            printed = forward(proc.stderr, sys.stderr.buffer)
             code = proc.wait()
         finally:
             with self.lock:
                 self.running.discard(proc)
         if code == 0:
             return language_pb2.RunResponse()
-        if code == USER_ACTIONABLE_EXIT:
+        if code == USER_ACTIONABLE_EXIT or (code == RUN_ERROR_EXIT and not printed):
             return language_pb2.RunResponse(bail=True)
         return language_pb2.RunResponse(error=f"program exited with non-zero exit code: {code}")
+
+
+def forward(source: IO[bytes] | None, sink: IO[bytes]) -> bool:
+    """Copy the program's stderr to ours (the engine shows it) until it closes; whether
+    anything came."""
+    printed = False
+    if source is None:
+        return printed
+    for chunk in iter(lambda: source.read1(65536), b""):
+        printed = True
+        sink.write(chunk)
+        sink.flush()
+    return printed
 
 
 def virtualenv_python(root: str, venv: str | None) -> Path | None:
