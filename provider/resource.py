@@ -6,7 +6,11 @@ What the portal can and cannot do decides the shape of the diff:
   (they never clash); a new portal address deletes first, since it may be the
   same portal renamed, and one application cannot hold a NUMBER twice.
 - NAME and CRM_AUTO_CREATE update in place, sending only what changed.
-- `adopt` only matters when the line is created: changing it changes nothing.
+- `adopt` only matters when the line is created: changing it changes nothing. A
+  line that already exists exactly as declared is adopted without it: within one
+  application's pool it is what a run killed after `add` leaves behind.
+- `update` returns what the portal holds afterwards, not its inputs.
+- Every method raises through `failures.reported`, so an error shows as one line.
 
 Pulumi pickles the provider into every resource's `__provider` input. Keeping
 the class here, in an importable module, makes dill pickle it by reference:
