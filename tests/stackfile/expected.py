@@ -70,8 +70,8 @@ BAD: dict[str, list[str]] = {
         f" {_ASCII_ONLY}"
     ],
     "number_bidi_override": [
-        r"3:13: number: '\u202e76543215947' has U+202E RIGHT-TO-LEFT OVERRIDE at character 1;"
-        + f" {_ASCII_ONLY}".replace("74951234567", "76543215947")
+        r"3:13: number: '\u202e74951234567' has U+202E RIGHT-TO-LEFT OVERRIDE at character 1;"
+        f" {_ASCII_ONLY}"
     ],
     "number_nul": [
         r"3:13: number: '74951234567\x00' has U+0000 (a control character) at character 12;"
