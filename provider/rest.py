@@ -23,7 +23,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 
-from provider import redact, rules, urls
+from provider import lifeline, redact, rules, urls
 from provider.auth import Auth, AuthInfo
 from provider.classify import classify
 from provider.errors import (
@@ -196,6 +196,7 @@ class RestClient:
 
     def _post(self, method: str, url: str, body: str, remaining: float) -> requests.Response:
         connect, read = self._timeout
+        lifeline.check()  # no request once the CLI is gone: nothing would record its effect
         started = time.monotonic()
         try:
             response = self._session.post(

@@ -73,8 +73,22 @@ def test_plain_http_is_accepted_on_loopback_only(offline_host: Host) -> None:
         (
             "number",
             "7495 123",
-            "'7495 123' contains whitespace. Fix: remove the spaces; the portal"
-            " matches NUMBER as an exact string",
+            "'7495 123' has U+0020 SPACE at character 5; NUMBER is matched as exact text, so it"
+            ' takes printable ASCII only, without spaces. Fix: write "7495123"',
+        ),
+        (
+            "number",
+            "7495\u200b1234567",
+            "'7495\\u200b1234567' has U+200B ZERO WIDTH SPACE at character 5; NUMBER is matched"
+            " as exact text, so it takes printable ASCII only, without spaces. Fix: write"
+            ' "74951234567"',
+        ),
+        (
+            "name",
+            "Sales\u202e",
+            "'Sales\\u202e' has U+202E RIGHT-TO-LEFT OVERRIDE at character 6; a name takes no"
+            " control or invisible formatting characters. Fix: delete it (retype the name rather"
+            " than paste it)",
         ),
         (
             "name",

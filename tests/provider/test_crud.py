@@ -53,21 +53,22 @@ def test_update_sends_only_the_changed_name(stack: Stack, host: Host) -> None:
     olds = stack.outs("74951234567", "Old", True)
     news = stack.line("74951234567", "New", True)
     outs = host.update(str(seeded), olds, news)
-    assert outs == stack.outs("74951234567", "New", True)
+    assert outs == stack.outs("74951234567", "New", False)  # what the portal holds, not news
     held = stack.lines()["74951234567"]
     assert (held["ID"], held["NAME"], held["CRM_AUTO_CREATE"]) == (seeded, "New", "N")
-    assert [e["method"] for e in stack.log()] == [UPDATE]
+    assert [e["method"] for e in stack.log()] == [UPDATE, GET]
 
 
 def test_update_sends_only_the_changed_flag(stack: Stack, host: Host) -> None:
-    """The name was changed by hand: a flag change must not write the old name back."""
+    """The name was changed by hand: a flag change must not write the old name back, and
+    state must record the name the portal holds, so the next plan shows the rename."""
     id_, outs = host.create(stack.line("74951234567", "Sales", True))
     stack.sb.rename_line(APP, "74951234567", "Renamed by hand")
     new_outs = host.update(id_, outs, stack.line("74951234567", "Sales", False))
-    assert new_outs == stack.outs("74951234567", "Sales", False)
+    assert new_outs == stack.outs("74951234567", "Renamed by hand", False)
     held = stack.lines()["74951234567"]
     assert (str(held["ID"]), held["NAME"], held["CRM_AUTO_CREATE"]) == (id_, "Renamed by hand", "N")
-    assert [e["method"] for e in stack.log()] == [ADD, UPDATE]
+    assert [e["method"] for e in stack.log()] == [ADD, UPDATE, GET]
 
 
 def test_update_of_both_fields(stack: Stack, host: Host) -> None:
