@@ -18,6 +18,7 @@ from pathlib import Path
 
 from provider import stackfile
 from provider.errors import InputError
+from provider.plancmd import add_plan
 
 STACKS_GLOB = "stacks/*.yaml"
 
@@ -88,7 +89,7 @@ def auth(args: argparse.Namespace) -> int:
     return run(args)
 
 
-VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_validate, add_auth)
+VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_validate, add_auth, add_plan)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
