@@ -52,6 +52,8 @@ class ExternalLineProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = normalise(news)
+        if inputs.get("adopt") is False:
+            del inputs["adopt"]  # the default: `preview --diff` shows `adopt` only when true
         return CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -89,7 +91,11 @@ class ExternalLineProvider(ResourceProvider):
         if found is None:
             return ReadResult("", {})  # gone from the portal: refresh drops it from state
         outs = outputs(portal, found)
-        return ReadResult(id_, outs, dict(outs))  # inputs too: the next diff starts from them
+        if outs == {key: value for key, value in props.items() if key != "__provider"}:
+            # Undrifted: the state keeps its inputs (`adopt` is not an output), so a refresh
+            # shows no diff. Drifted: record what the portal holds; the next diff starts there.
+            return ReadResult(id_, outs)
+        return ReadResult(id_, outs, dict(outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changed = {key: news[key] for key in UPDATING if olds.get(key) != news.get(key)}
