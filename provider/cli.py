@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from provider import stackfile
+from provider.changed import add_changed
 from provider.errors import InputError
 from provider.plancmd import add_plan
 
@@ -89,7 +90,12 @@ def auth(args: argparse.Namespace) -> int:
     return run(args)
 
 
-VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_validate, add_auth, add_plan)
+VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    add_validate,
+    add_auth,
+    add_plan,
+    add_changed,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
