@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from provider.sandbox import Sandbox
-from tests.ci.workflows import GITHUB, expressions, github_step, load
+from tests.ci.fake_gitlab import FakeGitLab
+from tests.ci.workflows import GITHUB, GITLAB, GITLAB_JOBS, expressions, github_step, lint, load
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines, stack_file
 from tests.e2e.pulumi_cli import REPO, PulumiProject
 
@@ -74,6 +75,19 @@ class Repository:
         self.git("commit", "-qm", message)
         return self.git("rev-parse", "HEAD")
 
+    def shell(self, label: str, script: str, env: dict[str, str]):
+        """A script in one bash, as both runners run it: stop at the first failure."""
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=self.root,
+            env={**self.project.env, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        self.project.transcript.append(f"$ {label}\n{result.stdout}\n{result.stderr}")
+        return result
+
     def github(self) -> dict:
         return json.loads(self.gh_state.read_text())
 
@@ -85,15 +99,7 @@ class Repository:
         assert expressions(script) == [], "scripts read env, not ${{ }}: the test runs them"
         declared = set(load(GITHUB)["jobs"][job].get("env", {})) | set(step.get("env", {}))
         assert declared <= set(env), f"{job}.{step_id} needs {sorted(declared - set(env))}"
-        result = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-            cwd=self.root,
-            env={**self.project.env, **env},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        self.project.transcript.append(f"$ {job}.{step_id}\n{result.stdout}\n{result.stderr}")
+        result = self.shell(f"{job}.{step_id}", script, env)
         if check:
             assert result.returncode == 0, f"{job}.{step_id}:\n{result.stdout}\n{result.stderr}"
         return result
@@ -277,3 +283,110 @@ def test_the_scheduled_drift_check_fails_and_reports_a_drifted_portal(repository
         ["rename", "`74951111111`", "Renamed by hand → Reception", "yes"]
     ]
     repo.step("drift", "write-back", env)
+
+
+# GitLab: the same flow through ci/gitlab, its job scripts run as the runner runs them.
+INSTALLER = ("get.pulumi.com", "$HOME/.pulumi/bin")  # the test's CLI is on PATH already
+
+
+def gitlab_job(name: str) -> dict:
+    """A hidden job of the jobs file with its `extends` chain merged, as GitLab does."""
+    jobs = load(GITLAB_JOBS)
+    job = dict(jobs[name])
+    parent = job.pop("extends", None)
+    if parent:
+        base = gitlab_job(parent)
+        variables = {**base.get("variables", {}), **job.get("variables", {})}
+        job = {**base, **job, "variables": variables}
+    return job
+
+
+def run_gitlab(repo: Repository, name: str, env: dict[str, str], part: str = "script"):
+    """One job's before_script and script (or its after_script) in one shell, set -eo pipefail."""
+    job = gitlab_job(name)
+    lines = [*job.get("before_script", []), *job["script"]] if part == "script" else job[part]
+    lines = [line for line in lines if not any(skip in line for skip in INSTALLER)]
+    return repo.shell(f"{name} {part}", "\n".join(lines), {**job.get("variables", {}), **env})
+
+
+def child_pipeline(repo: Repository, source: str, base: str) -> dict:
+    """The stacks job's script: the child pipeline it writes, checked by GitLab's schema."""
+    script = "\n".join(load(GITLAB)["bitrix24-lines-stacks"]["script"])
+    env = {"CI_PIPELINE_SOURCE": source, "CI_MERGE_REQUEST_DIFF_BASE_SHA": base}
+    env["CI_COMMIT_BEFORE_SHA"] = base
+    result = repo.shell(f"bitrix24-lines-stacks ({source})", script, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    path = repo.root / "bitrix24-lines-pipeline.yml"
+    linted = lint("gitlab", path)
+    assert linted.returncode == 0, linted.stdout
+    pipeline = load(path)
+    assert pipeline.pop("include") == [{"local": "ci/gitlab/bitrix24-lines-jobs.yml"}]
+    return pipeline
+
+
+def test_gitlab_merge_request_merge_and_schedule(repository):
+    repo = repository
+    repo.write("dev", PR_DEV)
+    for stack, lines in PR_OTHERS.items():
+        repo.write(stack, lines)
+    repo.commit("the same merge request")
+    children = child_pipeline(repo, "merge_request_event", repo.base)
+    assert children == {
+        f"preview {stack}": {"extends": ".bitrix24-lines-preview", "variables": {"STACK": stack}}
+        for stack in ("dev", "dev-tokyo", "prod")
+    }
+    spent = repo.github()["secrets"]["dev/BITRIX24_REFRESH_TOKEN"]
+    with FakeGitLab({"notes": "notes-token", "variables": "api-token"}) as gitlab:
+        mr = {
+            "CI_API_V4_URL": gitlab.api,
+            "CI_PROJECT_ID": "7",
+            "MR_IID": "3",
+            "GITLAB_NOTES_TOKEN": "notes-token",
+        }
+        for stack in ("dev", "dev-tokyo"):
+            job = run_gitlab(repo, ".bitrix24-lines-preview", {**mr, "STACK": stack})
+            assert job.returncode == 0, job.stdout + job.stderr
+        dev, tokyo = (note["body"] for note in gitlab.notes)
+        assert tokyo.startswith("<!-- bitrix24-lines:stack=dev-tokyo -->\n")
+        assert dev.startswith("<!-- bitrix24-lines:stack=dev -->\n")
+        assert len(rows(dev)) == 6 and rows(dev)[0] == [
+            "delete",
+            "`74950000004`",
+            "Dev line 4",
+            "yes",
+        ]
+
+        assert child_pipeline(repo, "push", repo.base) == {
+            f"up {stack}": {"extends": ".bitrix24-lines-up", "variables": {"STACK": stack}}
+            for stack in ("dev", "dev-tokyo", "prod")
+        }
+        deploy = {
+            "CI_API_V4_URL": gitlab.api,
+            "CI_PROJECT_ID": "7",
+            "STACK": "dev",
+            "BITRIX24_CLIENT_SECRET": CLIENT_SECRET,
+            "BITRIX24_REFRESH_TOKEN": spent,
+            "GITLAB_API_TOKEN": "api-token",
+        }
+        assert run_gitlab(repo, ".bitrix24-lines-up", deploy).returncode == 0
+        assert run_gitlab(repo, ".bitrix24-lines-up", deploy, "after_script").returncode == 0
+        rotated = gitlab.variables["dev/BITRIX24_REFRESH_TOKEN"]
+        assert rotated != spent
+        assert {n: portal_lines(repo.sandbox)[n]["NAME"] for n, _ in PR_DEV} == dict(PR_DEV)
+
+        job = run_gitlab(repo, ".bitrix24-lines-preview", {**mr, "STACK": "dev"})
+        assert job.returncode == 0, job.stdout + job.stderr
+        assert len(gitlab.notes) == 2  # edited in place
+        assert "**No changes, 5 unchanged**" in gitlab.notes[0]["body"]
+
+        assert sorted(child_pipeline(repo, "schedule", "")) == [
+            f"drift {s}" for s in sorted(STACKS)
+        ]
+        drift = {
+            **deploy,
+            "BITRIX24_REFRESH_TOKEN": rotated,
+            "BITRIX24_TOKEN_STORE": str(repo.root / "fresh"),
+        }
+        job = run_gitlab(repo, ".bitrix24-lines-drift", drift)
+        assert job.returncode == 0, job.stdout + job.stderr
+        assert "**No changes, 5 unchanged**" in job.stdout
