@@ -177,11 +177,11 @@ def _change(step: Mapping[str, Any]) -> LineChange | None:
     urn = step.get("urn", "")
     if op in IGNORED_OPS or not _is_line(step):
         return None
-    name = urn.rsplit("::", 1)[-1]
+    name = urn.rsplit("::", 1)[-1]  # the logical name: the number the line was declared with
     old_props = _state(step, "oldState", "outputs") or _state(step, "oldState", "inputs")
     new_props = _state(step, "newState", "inputs")
-    old = LineValues.from_props(old_props, name) if old_props else None
-    new = LineValues.from_props(new_props, name) if new_props else None
+    old = LineValues.from_props(old_props, name)
+    new = LineValues.from_props(new_props, name)
     if op == "create":
         kind = Kind.ADOPT if new_props.get("adopt") is True else Kind.ADD
         return LineChange(kind, None, new)

@@ -19,6 +19,7 @@ import pytest
 
 from provider.sandbox import Sandbox
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, stack_file
+from tests.e2e.conftest import comment_rows as rows
 from tests.e2e.pulumi_cli import REPO, PulumiProject
 
 ORIGINAL = [
@@ -112,15 +113,6 @@ def plan(*files: Path | str, stdin: str = "", cwd: Path = REPO) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
-
-
-def rows(comment: str) -> list[list[str]]:
-    """The table's data rows, cell by cell."""
-    return [
-        [cell.strip() for cell in line.strip("|").split(" | ")]
-        for line in comment.splitlines()
-        if line.startswith("| ") and not line.startswith(("| operation", "| ---"))
-    ]
 
 
 def test_every_kind_of_change_gets_one_row_riskiest_first(previews):

@@ -22,6 +22,7 @@ from provider.sandbox import Sandbox
 from tests.ci.fake_gitlab import FakeGitLab
 from tests.ci.workflows import GITHUB, GITLAB, GITLAB_JOBS, expressions, github_step, lint, load
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines, stack_file
+from tests.e2e.conftest import comment_rows as rows
 from tests.e2e.pulumi_cli import REPO, PulumiProject
 
 FAKE_GH = Path(__file__).parents[1] / "ci" / "fake_gh.py"
@@ -69,6 +70,13 @@ class Repository:
     def write(self, stack: str, lines: list[tuple[str, str]]) -> None:
         data = stack_file(self.sandbox, *lines)
         (self.root / "stacks" / f"{stack}.yaml").write_text(json.dumps(data))
+
+    def open_pull_request(self) -> None:
+        """The issue's pull request: in dev rename 3, delete 2, add 1; two more stacks touched."""
+        self.write("dev", PR_DEV)
+        for stack, lines in PR_OTHERS.items():
+            self.write(stack, lines)
+        self.commit("rename 3, delete 2, add 1 in dev; one change each in dev-tokyo and prod")
 
     def commit(self, message: str) -> str:
         self.git("add", "-A")
@@ -184,14 +192,6 @@ def comments(repo: Repository) -> dict[str, str]:
     return {c["body"].splitlines()[0]: c["body"] for c in repo.github().get("comments", [])}
 
 
-def rows(comment: str) -> list[list[str]]:
-    return [
-        [cell.strip() for cell in line.strip("|").split(" | ")]
-        for line in comment.splitlines()
-        if line.startswith("| ") and not line.startswith(("| operation", "| ---"))
-    ]
-
-
 def test_the_preview_job_has_no_bitrix24_secret():
     jobs = load(GITHUB)["jobs"]
     assert "environment" not in jobs["preview"]
@@ -204,10 +204,7 @@ def test_the_preview_job_has_no_bitrix24_secret():
 
 def test_a_pull_request_previews_and_comments_only_the_stacks_it_touches(repository):
     repo = repository
-    repo.write("dev", PR_DEV)
-    for stack, lines in PR_OTHERS.items():
-        repo.write(stack, lines)
-    repo.commit("rename 3, delete 2, add 1 in dev; one change each in dev-tokyo and prod")
+    repo.open_pull_request()
 
     matrix = stacks_to_run(repo, "pull_request", repo.base)
     assert matrix == ["dev", "dev-tokyo", "prod"]
@@ -326,10 +323,7 @@ def child_pipeline(repo: Repository, source: str, base: str) -> dict:
 
 def test_gitlab_merge_request_merge_and_schedule(repository):
     repo = repository
-    repo.write("dev", PR_DEV)
-    for stack, lines in PR_OTHERS.items():
-        repo.write(stack, lines)
-    repo.commit("the same merge request")
+    repo.open_pull_request()
     children = child_pipeline(repo, "merge_request_event", repo.base)
     assert children == {
         f"preview {stack}": {"extends": ".bitrix24-lines-preview", "variables": {"STACK": stack}}

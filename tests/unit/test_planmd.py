@@ -6,7 +6,9 @@ no sandbox run produces: hostile names, stack names that share a prefix, the cut
 
 from __future__ import annotations
 
-from provider.plan import Kind, LineChange, LineValues, StackPlan
+from pathlib import Path
+
+from provider.plan import Kind, LineChange, LineValues, StackPlan, from_preview
 from provider.planmd import marker, render
 
 
@@ -53,3 +55,12 @@ def test_a_small_limit_cuts_rows_but_keeps_heading_banner_and_summary():
     shown = len(table_rows(cut))
     assert 0 < shown < 300
     assert f"…and {301 - shown - 1:,} lines more" in cut
+
+
+def test_a_step_without_states_still_gives_a_row_by_its_logical_name():
+    """Pulumi may leave out what it cannot know yet; the row says so instead of failing."""
+    urn = "urn:pulumi:dev::bitrix24-lines::pulumi-python:dynamic/bitrix24:ExternalLine::74951234567"
+    plan = from_preview({"steps": [{"op": "create", "urn": urn}]}, "x", Path())
+    assert table_rows(render([plan])) == [
+        "| add | `74951234567` | _(known after apply)_ | _(known after apply)_ |"
+    ]
