@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
             f"changed: git could not compare {args.base} with HEAD: {err.stderr}", file=sys.stderr
         )
         return 1
-    print(json.dumps(stacks) if args.json else "\n".join(stacks))
+    for line in [json.dumps(stacks)] if args.json else stacks:
+        print(line)
     return 0
 
 

@@ -1,0 +1,24 @@
+"""`python -m provider plan` misused as a person would: one message, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_missing_file_is_one_message(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "provider", "plan", str(tmp_path / "dev.json")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr == f"plan: cannot read {tmp_path / 'dev.json'}: No such file or directory\n"
+    )
+    assert result.stdout == ""
