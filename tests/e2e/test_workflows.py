@@ -384,3 +384,24 @@ def test_gitlab_merge_request_merge_and_schedule(repository):
         job = run_gitlab(repo, ".bitrix24-lines-drift", drift)
         assert job.returncode == 0, job.stdout + job.stderr
         assert "**No changes, 5 unchanged**" in job.stdout
+
+
+def test_a_broken_stack_file_fails_the_preview_job_and_comments_its_errors(repository):
+    repo = repository
+    (repo.root / "stacks" / "qa.yaml").write_text(f"portal: {repo.sandbox.url}\nlines: 3\n")
+    repo.commit("break qa")
+    assert stacks_to_run(repo, "pull_request", repo.base) == ["qa"]
+    summary = repo.root / "summary.md"
+    env = {"STACK": "qa", "GITHUB_STEP_SUMMARY": str(summary), "GH_TOKEN": "t", "PR": PR}
+    repo.step("preview", "setup", env)
+    validate = repo.step("preview", "validate", env, check=False)
+    assert validate.returncode == 1
+    error = "stacks/qa.yaml:2:8: lines: must be a list of entries, got 3 (an integer)."
+    assert validate.stderr.startswith(error)
+    assert repo.step("preview", "preview", env, check=False).returncode != 0  # the job fails
+    repo.step("preview", "comment", env)
+    repo.step("preview", "post", env)
+    (comment,) = comments(repo).values()
+    assert "### Bitrix24 lines: stack `qa`: preview failed" in comment
+    assert f"```text\n{error}" in comment
+    assert summary.read_text() == comment
