@@ -104,6 +104,7 @@ class StackPlan:
     changes: tuple[LineChange, ...] = ()
     unchanged: int = 0
     errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # the program's or the engine's, e.g. a safety guard's
 
     @property
     def failed(self) -> bool:
@@ -158,6 +159,7 @@ def load(source: str, text: str, cwd: Path | None = None) -> StackPlan:
 def from_preview(data: Mapping[str, Any], fallback_stack: str, cwd: Path) -> StackPlan:
     """Build the plan from a parsed preview; `cwd` is cut from the paths in errors."""
     steps = [step for step in data.get("steps") or () if isinstance(step, dict)]
+    diagnostics = data.get("diagnostics") or ()
     stack = next((_stack_of(step["urn"]) for step in steps if "urn" in step), fallback_stack)
     changes = sorted(
         (change for step in steps if (change := _change(step)) is not None),
@@ -168,7 +170,8 @@ def from_preview(data: Mapping[str, Any], fallback_stack: str, cwd: Path) -> Sta
         portal=_portal(steps),
         changes=tuple(changes),
         unchanged=_unchanged(data, steps),
-        errors=tuple(_errors(data.get("diagnostics") or (), cwd)),
+        errors=tuple(_errors(diagnostics, cwd)),
+        warnings=tuple(_messages(diagnostics, "warning", cwd)),
     )
 
 
@@ -235,16 +238,19 @@ def _unchanged(data: Mapping[str, Any], steps: Iterable[Mapping[str, Any]]) -> i
     return max(int(same) - len(others), 0)
 
 
-def _errors(diagnostics: Iterable[Any], cwd: Path) -> Iterable[str]:
-    """Error diagnostics as the user needs them: paths relative to the project."""
-    texts = []
-    for diag in diagnostics:
-        if not isinstance(diag, dict) or diag.get("severity") != "error":
-            continue
-        text = str(diag.get("message", "")).strip().removeprefix("error: ")
-        texts.append(text.replace(f"{cwd}/", ""))
-    specific = [text for text in texts if not text.startswith(ENGINE_EXIT)]
-    return specific or texts
+def _messages(diagnostics: Iterable[Any], severity: str, cwd: Path) -> list[str]:
+    """The diagnostics of one severity as the user needs them: paths relative to the project."""
+    return [
+        str(diag.get("message", "")).strip().removeprefix(f"{severity}: ").replace(f"{cwd}/", "")
+        for diag in diagnostics
+        if isinstance(diag, dict) and diag.get("severity") == severity
+    ]
+
+
+def _errors(diagnostics: Iterable[Any], cwd: Path) -> list[str]:
+    """The errors, without the engine's own "program exited" line when there is another."""
+    texts = _messages(diagnostics, "error", cwd)
+    return [text for text in texts if not text.startswith(ENGINE_EXIT)] or texts
 
 
 def _known_text(value: Any) -> str | None:

@@ -72,6 +72,7 @@ def _section(plan: StackPlan, rows: int) -> list[str]:
     parts = [f"### Bitrix24 lines: stack {_code(plan.stack)}{where}"]
     if plan.destructive:
         parts.append(_banner(plan))
+    parts.extend(_quoted("[!NOTE]", warning[:ERROR_CHARS]) for warning in plan.warnings)
     if plan.portal_moves:
         old, new = plan.portal_moves
         parts.append(f"Portal: {_text(old)} → {_text(new)}")
@@ -111,6 +112,11 @@ def _banner(plan: StackPlan) -> str:
         f"> [!WARNING]\n> **This plan {' and '.join(what)}**: {'; '.join(why)}. "
         "Check those rows before merging."
     )
+
+
+def _quoted(alert: str, text: str) -> str:
+    """A GitHub/GitLab alert box holding plain text, line by line."""
+    return "\n".join([f"> {alert}", *(f"> {_text(line)}" for line in text.splitlines())])
 
 
 def _table(plan: StackPlan, rows: int) -> str:

@@ -64,3 +64,31 @@ def test_a_step_without_states_still_gives_a_row_by_its_logical_name():
     assert table_rows(render([plan])) == [
         "| add | `74951234567` | _(known after apply)_ | _(known after apply)_ |"
     ]
+
+
+def test_warnings_show_as_notes_and_errors_drop_the_engines_own_line():
+    urn = "urn:pulumi:dev::bitrix24-lines::pulumi-python:dynamic/bitrix24:ExternalLine::1"
+    diagnostics = [
+        {"severity": "warning", "message": "warning: /p/stacks/dev.yaml: deletes 4 of 10 lines\n"},
+        {"severity": "info", "message": "hello\n"},
+    ]
+    plan = from_preview(
+        {"steps": [{"op": "create", "urn": urn}], "diagnostics": diagnostics}, "x", Path("/p")
+    )
+    assert plan.warnings == ("stacks/dev.yaml: deletes 4 of 10 lines",)
+    assert "\n> [!NOTE]\n> stacks/dev.yaml: deletes 4 of 10 lines\n" in render([plan])
+    failed = from_preview(
+        {
+            "diagnostics": [
+                {"severity": "error", "message": "error: /p/stacks/dev.yaml:1:1: bad\n"},
+                {
+                    "severity": "error",
+                    "message": "error: an unhandled error occurred: program "
+                    "exited with non-zero exit code: 1\n",
+                },
+            ]
+        },
+        "dev",
+        Path("/p"),
+    )
+    assert failed.errors == ("stacks/dev.yaml:1:1: bad",)
