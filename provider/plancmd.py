@@ -12,6 +12,8 @@ from pathlib import Path
 
 from provider import plan, planmd
 
+MIN_LIMIT = 1_000
+
 
 def add_plan(verbs: argparse._SubParsersAction) -> None:
     """Register `plan [PREVIEW.json ...]`."""
@@ -32,11 +34,22 @@ def add_plan(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--limit",
-        type=int,
+        type=_limit,
         default=planmd.LIMIT,
         help=f"most characters to write (default {planmd.LIMIT:,}, under GitHub's 65,535)",
     )
     parser.set_defaults(run=run)
+
+
+def _limit(text: str) -> int:
+    """Room for the headings and summaries, which are never cut."""
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < MIN_LIMIT:
+        raise argparse.ArgumentTypeError(f"write a whole number of at least {MIN_LIMIT:,}")
+    return limit
 
 
 def run(args: argparse.Namespace) -> int:

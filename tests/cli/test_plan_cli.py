@@ -22,3 +22,15 @@ def test_a_missing_file_is_one_message(tmp_path: Path) -> None:
         result.stderr == f"plan: cannot read {tmp_path / 'dev.json'}: No such file or directory\n"
     )
     assert result.stdout == ""
+
+
+def test_a_limit_too_small_for_the_summaries_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "provider", "plan", "--limit", "10"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "argument --limit: write a whole number of at least 1,000" in result.stderr
