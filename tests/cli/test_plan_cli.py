@@ -9,14 +9,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_a_missing_file_is_one_message(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "provider", "plan", str(tmp_path / "dev.json")],
+def plan(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "provider", "plan", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_a_missing_file_is_one_message(tmp_path: Path) -> None:
+    result = plan(str(tmp_path / "dev.json"))
     assert result.returncode == 1
     assert (
         result.stderr == f"plan: cannot read {tmp_path / 'dev.json'}: No such file or directory\n"
@@ -25,12 +29,6 @@ def test_a_missing_file_is_one_message(tmp_path: Path) -> None:
 
 
 def test_a_limit_too_small_for_the_summaries_is_refused() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "provider", "plan", "--limit", "10"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = plan("--limit", "10")
     assert result.returncode == 2
     assert "argument --limit: write a whole number of at least 1,000" in result.stderr
