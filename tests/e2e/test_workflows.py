@@ -384,6 +384,11 @@ def test_gitlab_merge_request_merge_and_schedule(repository):
         job = run_gitlab(repo, ".bitrix24-lines-drift", drift)
         assert job.returncode == 0, job.stdout + job.stderr
         assert "**No changes, 5 unchanged**" in job.stdout
+        repo.sandbox.rename_line(CLIENT_ID, "74950000001", "Renamed by hand")
+        job = run_gitlab(repo, ".bitrix24-lines-drift", drift)
+        assert job.returncode == 1
+        assert rows(job.stdout) == [["rename", "`74950000001`", "Renamed by hand → Sales", "yes"]]
+        assert "dev drifted from stacks/dev.yaml; pulumi up --refresh repairs it" in job.stdout
 
 
 def test_a_broken_stack_file_fails_the_preview_job_and_comments_its_errors(repository):
