@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci.workflows import GITHUB, GITLAB, GITLAB_JOBS, lint
+from tests.ci.workflows import GITHUB, GITLAB, GITLAB_JOBS, gitlab_scripts, lint
 
 
 @pytest.mark.parametrize(
@@ -16,6 +16,17 @@ from tests.ci.workflows import GITHUB, GITLAB, GITLAB_JOBS, lint
 def test_the_ci_files_pass_their_linters(tool: str, path: Path) -> None:
     result = lint(tool, path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(gitlab_scripts()))
+def test_the_gitlab_scripts_pass_shellcheck(name: str, tmp_path: Path) -> None:
+    """actionlint runs ShellCheck on the GitHub steps; GitLab's need it done by hand."""
+    script = tmp_path / "script.sh"
+    script.write_text(gitlab_scripts()[name])
+    result = lint("shellcheck", script)
+    assert result.returncode == 0, result.stdout
+    script.write_text(gitlab_scripts()[name] + "echo $STACK\n")  # a broken copy is caught
+    assert "SC2086" in lint("shellcheck", script).stdout
 
 
 @pytest.mark.parametrize(
@@ -29,6 +40,12 @@ def test_the_ci_files_pass_their_linters(tool: str, path: Path) -> None:
         ),
         ("github", GITHUB, ("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"), "runs_on"),
         ("gitlab", GITLAB, ("strategy: depend", "strategy: sometimes"), "sometimes"),
+        (
+            "actionlint",
+            GITHUB,
+            ('validate "stacks/$STACK.yaml"', "validate stacks/$STACK.yaml"),
+            "SC2086",
+        ),
     ],
 )
 def test_the_linters_catch_a_broken_copy(tool, path, break_it, said, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ GITLAB = REPO / "ci" / "gitlab" / "bitrix24-lines.gitlab-ci.yml"
 GITLAB_JOBS = REPO / "ci" / "gitlab" / "bitrix24-lines-jobs.yml"
 ACTIONLINT = next(REPO.glob(".cache/actionlint-*/actionlint"), None)
 CHECK_JSONSCHEMA = REPO / ".venv" / "bin" / "check-jsonschema"
+SHELLCHECK = REPO / ".venv" / "bin" / "shellcheck"
 SCHEMAS = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
 
 
@@ -29,14 +30,17 @@ def github_step(job: str, step_id: str) -> dict[str, Any]:
     return step
 
 
-def gitlab_script(job: str, part: str = "script") -> str:
-    """A hidden job's script lines, joined as the runner runs them: one shell, in order."""
-    lines = load(GITLAB_JOBS)[job][part]
-    return "\n".join(lines) + "\n"
-
-
-def gitlab_stacks_script() -> str:
-    return "\n".join(load(GITLAB)["bitrix24-lines-stacks"]["script"]) + "\n"
+def gitlab_scripts() -> dict[str, str]:
+    """Every script of both GitLab files by `job part`, its lines joined as the runner runs
+    them: one shell, in order."""
+    return {
+        f"{name} {part}": "\n".join(job[part]) + "\n"
+        for path in (GITLAB, GITLAB_JOBS)
+        for name, job in load(path).items()
+        if isinstance(job, dict)
+        for part in ("before_script", "script", "after_script")
+        if part in job
+    }
 
 
 def expressions(text: str) -> list[str]:
@@ -47,7 +51,10 @@ def expressions(text: str) -> list[str]:
 def lint(tool: str, path: Path) -> subprocess.CompletedProcess[str]:
     if tool == "actionlint":
         assert ACTIONLINT, "actionlint is missing: run scripts/bootstrap --dev (needs Go)"
-        cmd = [str(ACTIONLINT), "-no-color", str(path)]
+        cmd = [str(ACTIONLINT), "-no-color", "-shellcheck", str(SHELLCHECK), str(path)]
+    elif tool == "shellcheck":  # a GitLab job's script, as one bash script; like actionlint,
+        # not following `source scripts/env.sh` (SC1091)
+        cmd = [str(SHELLCHECK), "--shell=bash", "--exclude=SC1091", str(path)]
     else:
         cmd = [str(CHECK_JSONSCHEMA), "--builtin-schema", SCHEMAS[tool], str(path)]
     return subprocess.run(cmd, capture_output=True, text=True, check=False)
