@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from provider import crossstack, stackfile
+from provider.changed import add_changed
 from provider.errors import InputError
+from provider.plancmd import add_plan
 
 STACKS_GLOB = "stacks/*.yaml"
 
@@ -103,7 +105,12 @@ def auth(args: argparse.Namespace) -> int:
     return run(args)
 
 
-VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_validate, add_auth)
+VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    add_validate,
+    add_auth,
+    add_plan,
+    add_changed,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

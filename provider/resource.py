@@ -66,6 +66,8 @@ class ExternalLineProvider(ResourceProvider):
     @reported
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = normalise(news)
+        if inputs.get("adopt") is False:
+            del inputs["adopt"]  # the default: `preview --diff` shows `adopt` only when true
         return CheckResult(inputs, failures)
 
     @reported
@@ -108,8 +110,12 @@ class ExternalLineProvider(ResourceProvider):
         if found is None:
             return ReadResult("", {})  # gone from the portal: refresh drops it from state
         outs = outputs(portal, found, portals.lines_for(portal).identity() or _recorded(props))
+        if outs == {key: value for key, value in props.items() if key != "__provider"}:
+            # Undrifted: the state keeps its inputs (`adopt` is not an output), so a refresh
+            # shows no diff. Drifted: record what the portal holds; the next diff starts there.
+            return ReadResult(id_, outs)
         inputs = {key: value for key, value in outs.items() if key != "member_id"}
-        return ReadResult(id_, outs, inputs)  # inputs too: the next diff starts from them
+        return ReadResult(id_, outs, inputs)
 
     @reported
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
