@@ -8,6 +8,7 @@ refresh token to a pipeline's secret store.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import subprocess
@@ -15,10 +16,12 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from provider import auth as credentials
 from provider import portals, stackfile
 from provider.auth import AuthInfo
+from provider.cli import READ_CODE
 from provider.errors import Bitrix24Error, CredentialsError, InputError
 
 
@@ -29,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             print(credentials.newest_refresh_token(config, os.environ))
             return 0
         if args.code:
-            info = credentials.authorise(config, os.environ, args.code)
+            info = credentials.authorise(config, os.environ, read_code(args.code))
         else:
             info = check(args, config)
     except Bitrix24Error as err:
@@ -44,6 +47,34 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def read_code(given: str) -> str:
+    """The authorization code from stdin, or a prompt on a terminal; never from argv,
+    where it would stay in the shell's history and the process list. A pasted address
+    (`...?code=...&domain=...`) is taken apart."""
+    if given != READ_CODE:
+        raise InputError(
+            "--code",
+            "takes no value: a code on the command line stays in the shell history",
+            "run `python -m provider auth --code` and paste the code (or the whole address"
+            " the portal redirected to) when asked, or pipe it in",
+        )
+    if sys.stdin.isatty():
+        text = getpass.getpass("Authorization code (or the address the portal redirected to): ")
+    else:
+        text = sys.stdin.readline()
+    text = text.strip()
+    if "code=" in text:
+        text = parse_qs(urlsplit(text).query or text).get("code", [""])[0]
+    if not text:
+        raise InputError(
+            "code",
+            "is empty",
+            "open https://<portal>/oauth/authorize/?client_id=<client id>, copy the code from"
+            " the address it redirects to, and paste it within 30 seconds",
+        )
+    return text
 
 
 def check(args: argparse.Namespace, config: Mapping[str, str]) -> AuthInfo:

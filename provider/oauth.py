@@ -22,7 +22,8 @@ TOKEN_PATH = "/oauth/token/"
 OAUTH_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds for the OAuth server
 AUTHORISE_FIX = (
     "authorise the application again: open https://<portal>/oauth/authorize/?client_id=<client id>"
-    " as an administrator, then run `python -m provider auth --code <code>` within 30 seconds"
+    " as an administrator, then run `python -m provider auth --code` and paste the code within"
+    " 30 seconds"
     " (or set the new pair's refresh token: pulumi config set --secret bitrix24:refreshToken"
     " <token>)"
 )

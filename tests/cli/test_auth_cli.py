@@ -22,7 +22,9 @@ def portal():
         yield sb
 
 
-def auth(tmp_path: Path, portal: Sandbox, *args: str, **env: str) -> subprocess.CompletedProcess:
+def auth(
+    tmp_path: Path, portal: Sandbox, *args: str, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("BITRIX24_")}
     base.update(
         BITRIX24_CLIENT_ID=APP,
@@ -35,6 +37,7 @@ def auth(tmp_path: Path, portal: Sandbox, *args: str, **env: str) -> subprocess.
         [sys.executable, "-m", "provider", "auth", *args],
         cwd=REPO,
         env=base,
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,
@@ -43,7 +46,7 @@ def auth(tmp_path: Path, portal: Sandbox, *args: str, **env: str) -> subprocess.
 
 def test_code_then_check_then_hand_on_the_rotated_token(tmp_path, portal):
     code = portal.issue_auth_code(APP)
-    first = auth(tmp_path, portal, "--code", code)
+    first = auth(tmp_path, portal, "--code", stdin=code + "\n")
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[:3] == [
         f"portal      {portal.url}",
@@ -66,8 +69,8 @@ def test_code_then_check_then_hand_on_the_rotated_token(tmp_path, portal):
 
 def test_a_spent_code_says_how_to_authorise_again(tmp_path, portal):
     code = portal.issue_auth_code(APP)
-    assert auth(tmp_path, portal, "--code", code).returncode == 0
-    again = auth(tmp_path, portal, "--code", code)
+    assert auth(tmp_path, portal, "--code", stdin=code).returncode == 0
+    again = auth(tmp_path, portal, "--code", stdin=code)
     assert again.returncode == 1
     assert again.stderr.startswith(f"auth: the OAuth server refused {APP}")
     assert "authorise the application again" in again.stderr
@@ -76,7 +79,7 @@ def test_a_spent_code_says_how_to_authorise_again(tmp_path, portal):
 
 def test_a_missing_scope_is_reported(tmp_path, portal):
     portal.add_app(APP, SECRET, scopes=("crm",))
-    result = auth(tmp_path, portal, "--code", portal.issue_auth_code(APP))
+    result = auth(tmp_path, portal, "--code", stdin=portal.issue_auth_code(APP))
     assert result.returncode == 1
     assert "lacks the telephony scope" in result.stderr
 
@@ -88,7 +91,9 @@ def test_check_needs_a_portal(tmp_path, portal):
 
 
 def test_plain_http_oauth_server_off_loopback_is_refused(tmp_path, portal):
-    result = auth(tmp_path, portal, "--code", "x", BITRIX24_OAUTH_SERVER="http://oauth.example")
+    result = auth(
+        tmp_path, portal, "--code", stdin="x", BITRIX24_OAUTH_SERVER="http://oauth.example"
+    )
     assert result.returncode == 1
     assert "bitrix24:oauthServer uses plain http on oauth.example" in result.stderr
 
@@ -100,3 +105,28 @@ def test_stack_config_without_pulumi_on_path_is_one_clear_line(tmp_path, portal)
         "auth: `pulumi` is not on PATH. Fix: run it in the project folder after "
         "`source scripts/env.sh`, with the passphrase set\n"
     )
+
+
+def test_a_code_in_argv_is_refused_without_echoing_it(tmp_path, portal):
+    code = portal.issue_auth_code(APP)
+    result = auth(tmp_path, portal, "--code", code)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "auth: --code: takes no value: a code on the command line stays in the shell history."
+        " Fix: run `python -m provider auth --code` and paste the code (or the whole address"
+        " the portal redirected to) when asked, or pipe it in\n"
+    )
+    assert portal.request_log() == []
+
+
+def test_the_address_the_portal_redirected_to_may_be_pasted_whole(tmp_path, portal):
+    address = f"https://app.example/handler?code={portal.issue_auth_code(APP)}&state=&domain=x"
+    result = auth(tmp_path, portal, "--code", stdin=address)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"portal      {portal.url}\n")
+
+
+def test_no_code_on_stdin_says_where_to_get_one(tmp_path, portal):
+    result = auth(tmp_path, portal, "--code", stdin="\n")
+    assert result.returncode == 1
+    assert result.stderr.startswith("auth: code: is empty. Fix: open https://<portal>/oauth/")

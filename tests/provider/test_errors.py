@@ -106,9 +106,9 @@ def test_revoked_refresh_token_asks_to_authorise_again(stack: Stack, host: Host)
         f"provider.errors.ReauthorizationRequired: the OAuth server refused {APP} (HTTP 400"
         " invalid_grant: Invalid refresh token); the refresh token is spent or expired. Fix:"
         " authorise the application again: open https://<portal>/oauth/authorize/?client_id="
-        "<client id> as an administrator, then run `python -m provider auth --code <code>`"
-        " within 30 seconds (or set the new pair's refresh token: pulumi config set --secret"
-        " bitrix24:refreshToken <token>)"
+        "<client id> as an administrator, then run `python -m provider auth --code` and paste"
+        " the code within 30 seconds (or set the new pair's refresh token: pulumi config set"
+        " --secret bitrix24:refreshToken <token>)"
     )
     assert stack.lines() == {}
 
