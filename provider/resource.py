@@ -69,6 +69,10 @@ class ExternalLineProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         line = as_line(props)
         lines = portals.lines_for(props["portal"])
+        if props.get("adopt") and lines.find(line.number) is not None:
+            # Taking over (an exported file): the run's one cached `get` shows the line is
+            # there, so update it to the declared values and take its ID; `add` would fail.
+            return CreateResult(lines.adopt(line), outputs(props["portal"], line))
         try:
             line_id = lines.add(line)
         except LineExists as err:

@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from provider.sandbox import WEBHOOK_POOL
-from tests.provider.conftest import ADD, APP, HOOK_CODE, SECRET, UPDATE, Stack
+from tests.provider.conftest import ADD, APP, GET, HOOK_CODE, SECRET, UPDATE, Stack
 from tests.provider.host import Host, secret
 
 OAUTH = "oauth/token"
@@ -31,7 +31,9 @@ def test_add_of_an_existing_line_says_how_to_adopt(stack: Stack, host: Host) -> 
     assert (held["NAME"], held["CRM_AUTO_CREATE"]) == ("", "Y")  # left alone
 
 
-def test_adopt_takes_the_line_over_with_the_id_update_gives(stack: Stack, host: Host) -> None:
+def test_adopt_takes_the_line_over_with_the_id_update_gives_and_no_add(
+    stack: Stack, host: Host
+) -> None:
     seeded = stack.sb.seed_line(APP, "74951234567", "By hand", "Y")
     stack.sb.seed_line(APP, "74951234500", "Someone else's", "Y")
     id_, outs = host.create(stack.line("74951234567", "Sales", False, adopt=True))
@@ -39,13 +41,23 @@ def test_adopt_takes_the_line_over_with_the_id_update_gives(stack: Stack, host: 
     assert outs == stack.outs("74951234567", "Sales", False)
     held = stack.lines()["74951234567"]
     assert (held["ID"], held["NAME"], held["CRM_AUTO_CREATE"]) == (seeded, "Sales", "N")
-    assert [(e["method"], e["status"]) for e in stack.log()] == [(ADD, 400), (UPDATE, 200)]
+    assert [(e["method"], e["status"]) for e in stack.log()] == [(GET, 200), (UPDATE, 200)]
 
 
 def test_adopt_of_a_free_number_just_adds(stack: Stack, host: Host) -> None:
     id_, _ = host.create(stack.line("74951234567", "Sales", adopt=True))
     assert id_ == str(stack.lines()["74951234567"]["ID"])
-    assert [(e["method"], e["status"]) for e in stack.log()] == [(ADD, 200)]
+    assert [(e["method"], e["status"]) for e in stack.log()] == [(GET, 200), (ADD, 200)]
+
+
+def test_adopt_of_a_line_added_after_the_runs_get_falls_back_to_update(
+    stack: Stack, host: Host
+) -> None:
+    host.create(stack.line("74951234500", "Sales", adopt=True))  # the run's one get
+    seeded = stack.sb.seed_line(APP, "74951234567", "By hand", "Y")
+    id_, _ = host.create(stack.line("74951234567", "Support", adopt=True))
+    assert id_ == str(seeded)
+    assert [(e["method"], e["status"]) for e in stack.log()][2:] == [(ADD, 400), (UPDATE, 200)]
 
 
 def test_update_of_a_line_deleted_out_of_band_says_refresh(stack: Stack, host: Host) -> None:
