@@ -25,7 +25,7 @@ import requests
 from provider import redact, urls
 from provider.errors import CredentialsError
 from provider.oauth import AUTHORISE_FIX, Grant, exchange_code, token_request
-from provider.settings import how_to_set, read
+from provider.settings import SETTINGS, how_to_set, read
 from provider.tokenstore import DEFAULT_DIRECTORY, Saved, TokenStore, choose, fingerprint
 from provider.urls import Problem
 
@@ -144,10 +144,11 @@ class OAuth:
         saved = store.load(self.oauth_server, client_id) if store else None
         chosen = choose(saved, refresh_token, access_token)
         if chosen.refresh_token is None and chosen.access_token is None:
+            looked = store.path(self.oauth_server, client_id) if store else "no token store"
             raise CredentialsError(
                 f"no refresh token for {client_id} in the stack config, the environment or"
-                f" the token store",
-                how_to_set("refresh_token"),
+                f" the token store ({looked})",
+                f"{how_to_set('refresh_token')}; or authorise: python -m provider auth --code",
             )
         self._seed = chosen.seed
         self._state = chosen.saved or Saved(
@@ -277,7 +278,19 @@ def _oauth_server(config: Mapping[str, str], environ: Mapping[str, str]) -> str:
 
 
 def _store(config: Mapping[str, str], environ: Mapping[str, str]) -> TokenStore:
-    return TokenStore(read(config, environ, "token_store") or DEFAULT_DIRECTORY)
+    """The configured store; one set to an empty value is an error, not the default:
+    an unset variable in a pipeline would otherwise send tokens to the home folder."""
+    directory = read(config, environ, "token_store")
+    if directory is None:
+        key, env = SETTINGS["token_store"]
+        empty = [name for name, source in ((key, config), (env, environ)) if name in source]
+        if empty:
+            raise CredentialsError(
+                f"{' and '.join(empty)} {'is' if len(empty) == 1 else 'are'} set but empty",
+                f"point it at a private directory outside any repository, or unset it to use"
+                f" {DEFAULT_DIRECTORY}",
+            )
+    return TokenStore(directory or DEFAULT_DIRECTORY)
 
 
 def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth:
@@ -325,8 +338,13 @@ def newest_refresh_token(config: Mapping[str, str], environ: Mapping[str, str]) 
     secret store of their own (README: "Credentials for pipelines")."""
     client_id, _ = _application(config, environ)
     server = _oauth_server(config, environ)
-    saved = _store(config, environ).load(server, client_id)
+    store = _store(config, environ)
+    saved = store.load(server, client_id)
     chosen = choose(saved, read(config, environ, "refresh_token"), None)
     if chosen.refresh_token is None:
-        raise CredentialsError(f"no refresh token is known for {client_id}", AUTHORISE_FIX)
+        raise CredentialsError(
+            f"no refresh token is known for {client_id} (not in the config, the environment or"
+            f" the token store's {store.path(server, client_id)})",
+            AUTHORISE_FIX,
+        )
     return chosen.refresh_token
