@@ -315,6 +315,12 @@ def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth
     )
 
 
+def known_portal(config: Mapping[str, str], environ: Mapping[str, str]) -> str | None:
+    """The portal these credentials belong to, when they say: a webhook's address, or the
+    one the OAuth server named in the last token reply the token store kept."""
+    return settings_from(config, environ).info().portal or None
+
+
 def authorise(config: Mapping[str, str], environ: Mapping[str, str], code: str) -> AuthInfo:
     """`python -m provider auth --code <code>`: trade an authorization code for the first
     pair and keep it in the token store, where every later run finds it.

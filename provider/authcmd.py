@@ -24,6 +24,8 @@ from provider.auth import AuthInfo
 from provider.cli import READ_CODE
 from provider.errors import Bitrix24Error, CredentialsError, InputError
 
+PORTAL_FIX = "pass --portal https://<your-portal>.bitrix24.com"
+
 
 def run(args: argparse.Namespace) -> int:
     try:
@@ -78,12 +80,17 @@ def read_code(given: str) -> str:
 
 
 def check(args: argparse.Namespace, config: Mapping[str, str]) -> AuthInfo:
-    """Ask the portal who we are (its `scope` method), connecting as the provider would."""
+    """Ask the portal who we are (its `scope` method), connecting as the provider would.
+
+    The portal is --portal, else the stack file's, else the one the credentials name
+    (after `auth --code`, before any stack file exists)."""
     portal = args.portal
     if portal is None and args.stack:
-        portal = stackfile.load(stackfile.stack_path(args.stack, Path())).portal
+        path = stackfile.stack_path(args.stack, Path(), must_exist=False)
+        portal = stackfile.load(path).portal if path.is_file() else None
+    portal = portal or credentials.known_portal(config, os.environ)
     if portal is None:
-        raise InputError("portal", "is unknown", "pass --stack NAME or --portal URL")
+        raise InputError("portal", "is unknown: the credentials do not name it", PORTAL_FIX)
     return portals.client_for(portal, config, os.environ).check()
 
 

@@ -68,9 +68,10 @@ def add_auth(verbs: argparse._SubParsersAction) -> None:
         "config`) or else the BITRIX24_* environment. Secrets are never printed, except the "
         "refresh token by --print-refresh-token, for a pipeline to store.",
     )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--stack", help="read config and portal from this stack")
-    source.add_argument("--portal", help="the portal to check (without --stack)")
+    parser.add_argument("--stack", help="read config (and the portal, once its file exists)")
+    parser.add_argument(
+        "--portal", help="the portal to check (default: the stack file's, or the credentials')"
+    )
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument(
         "--code",

@@ -24,8 +24,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from provider import portals, rules, stackfile, stacktext
-from provider.auth import settings_from
-from provider.authcmd import stack_config
+from provider.auth import known_portal
+from provider.authcmd import PORTAL_FIX, stack_config
 from provider.errors import Bitrix24Error, InputError
 from provider.lines import LinesApi
 from provider.stackfile import PortalSpec
@@ -132,14 +132,10 @@ def _portal(
         return portal
     if existing is not None:
         return existing.portal
-    known = settings_from(config, environ).info().portal  # a webhook's, or the token store's
-    if known:
-        return rules.portal(known)
-    raise InputError(
-        "portal",
-        "is unknown: the credentials do not name it",
-        "pass --portal https://<your-portal>.bitrix24.com",
-    )
+    known = known_portal(config, environ)
+    if known is None:
+        raise InputError("portal", "is unknown: the credentials do not name it", PORTAL_FIX)
+    return rules.portal(known)
 
 
 def _merged(target: Path, existing: PortalSpec, declared: list[Entry]) -> str:

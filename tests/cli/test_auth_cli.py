@@ -84,10 +84,20 @@ def test_a_missing_scope_is_reported(tmp_path, portal):
     assert "lacks the telephony scope" in result.stderr
 
 
-def test_check_needs_a_portal(tmp_path, portal):
-    result = auth(tmp_path, portal, "--check")
+def test_check_finds_the_portal_the_authorisation_named(tmp_path, portal):
+    assert auth(tmp_path, portal, "--code", stdin=portal.issue_auth_code(APP)).returncode == 0
+    checked = auth(tmp_path, portal, "--check")
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith(f"portal      {portal.url}\n")
+
+
+def test_check_without_a_known_portal_asks_for_one(tmp_path, portal):
+    result = auth(tmp_path, portal, "--check", BITRIX24_REFRESH_TOKEN="r" * 20)
     assert result.returncode == 1
-    assert result.stderr == "auth: portal: is unknown. Fix: pass --stack NAME or --portal URL\n"
+    assert result.stderr == (
+        "auth: portal: is unknown: the credentials do not name it. "
+        "Fix: pass --portal https://<your-portal>.bitrix24.com\n"
+    )
 
 
 def test_plain_http_oauth_server_off_loopback_is_refused(tmp_path, portal):
