@@ -224,11 +224,17 @@ def _summary(
     if existing is not None:
         known = {line.number for line in existing.lines}
         declared = [entry for entry in declared if entry.number not in known]
-        note(f"added {len(declared)} lines of {portal} to {where}")
+        note(f"added {_lines(len(declared))} of {portal} to {where}")
     else:
-        note(f"wrote {len(declared)} lines of {portal} to {where}")
+        note(f"wrote {_lines(len(declared))} of {portal} to {where}")
     if renamed := sum(entry.renamed for entry in declared):
         note(
-            f"{renamed} of them change on the first `pulumi up` (see the comments above"
-            " them): nameless lines get their number as their name"
+            f"the first `pulumi up` renames {renamed} of them (see the comments above them):"
+            " nameless lines get their number as their name"
         )
+    if target is not None:
+        note(f"next: review {where}, then `pulumi preview --diff` and `pulumi up`")
+
+
+def _lines(count: int) -> str:
+    return f"{count} line{'' if count == 1 else 's'}"

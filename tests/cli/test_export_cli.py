@@ -105,7 +105,7 @@ def test_export_loads_back_to_exactly_the_portals_values(tmp_path, portal, token
         check=False,
     )
     assert validate.returncode == 0, validate.stderr
-    assert "1 of them change on the first `pulumi up`" in result.stderr
+    assert "the first `pulumi up` renames 1 of them" in result.stderr
     assert SECRET not in result.stderr and tokens["refresh_token"] not in result.stderr
 
 
@@ -246,6 +246,7 @@ def test_merge_adds_missing_lines_and_keeps_the_file_as_written(tmp_path, portal
     assert again.returncode == 0, again.stderr
     assert path.read_text() == merged  # nothing left to add
     assert "added 0 lines" in again.stderr
+    assert "next: review" in again.stderr
 
 
 def test_merge_inserts_before_a_key_that_follows_the_list(tmp_path, portal, tokens):
