@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, urlsplit
 from provider import auth as credentials
 from provider import portals, stackfile
 from provider.auth import AuthInfo
-from provider.cli import READ_CODE
 from provider.errors import Bitrix24Error, CredentialsError, InputError
 
 PORTAL_FIX = "pass --portal https://<your-portal>.bitrix24.com"
@@ -29,12 +28,18 @@ PORTAL_FIX = "pass --portal https://<your-portal>.bitrix24.com"
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.stray is not None and not args.code:
+            raise InputError(
+                "command line",
+                "has an argument without an option",
+                "see python -m provider auth --help",
+            )
         config = stack_config(args.stack) if args.stack else {}
         if args.print_refresh_token:
             print(credentials.newest_refresh_token(config, os.environ))
             return 0
         if args.code:
-            info = credentials.authorise(config, os.environ, read_code(args.code))
+            info = credentials.authorise(config, os.environ, read_code(args.stray))
         else:
             info = check(args, config)
     except Bitrix24Error as err:
@@ -51,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_code(given: str) -> str:
+def read_code(stray: str | None) -> str:
     """The authorization code from stdin, or a prompt on a terminal; never from argv,
     where it would stay in the shell's history and the process list. A pasted address
     (`...?code=...&domain=...`) is taken apart."""
-    if given != READ_CODE:
+    if stray is not None:
         raise InputError(
             "--code",
             "takes no value: a code on the command line stays in the shell history",

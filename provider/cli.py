@@ -20,7 +20,6 @@ from provider import stackfile
 from provider.errors import InputError
 
 STACKS_GLOB = "stacks/*.yaml"
-READ_CODE = "-"  # `auth --code` without a value: read the code from stdin or a prompt
 
 
 def add_validate(verbs: argparse._SubParsersAction) -> None:
@@ -75,12 +74,12 @@ def add_auth(verbs: argparse._SubParsersAction) -> None:
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument(
         "--code",
-        nargs="?",
-        const=READ_CODE,
-        metavar="",
+        action="store_true",
         help="trade an authorization code for the first token pair; the code (or the whole "
         "address the portal redirected to) is read from stdin, or asked for, never from argv",
     )
+    # Catches a code typed after --code, so the refusal can say why without echoing it.
+    parser.add_argument("stray", nargs="?", help=argparse.SUPPRESS)
     action.add_argument("--check", action="store_true", help="show portal, app, scope, expiry")
     action.add_argument(
         "--print-refresh-token",

@@ -140,3 +140,13 @@ def test_no_code_on_stdin_says_where_to_get_one(tmp_path, portal):
     result = auth(tmp_path, portal, "--code", stdin="\n")
     assert result.returncode == 1
     assert result.stderr.startswith("auth: code: is empty. Fix: open https://<portal>/oauth/")
+
+
+def test_a_stray_argument_is_refused_without_a_call(tmp_path, portal):
+    result = auth(tmp_path, portal, "--check", "extra")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "auth: command line: has an argument without an option. Fix: see python -m provider"
+        " auth --help\n",
+    )
+    assert portal.request_log() == []
