@@ -140,7 +140,8 @@ def _portal(
 
 def _merged(target: Path, existing: PortalSpec, declared: list[Entry]) -> str:
     """The file's text with the missing lines added; what the portal lacks is reported."""
-    text = target.read_text(encoding="utf-8-sig")
+    with target.open(encoding="utf-8-sig", newline="") as handle:  # keep \r\n as written
+        text = handle.read()
     on_portal = {entry.number: entry for entry in declared}
     for line in existing.lines:
         entry = on_portal.get(line.number)
