@@ -67,6 +67,10 @@ def test_export_then_up_takes_over_sixty_lines_changing_only_nameless_names(proj
     assert exported.returncode == 0, exported.stderr
     assert calls(sandbox) == {"telephony.externalLine.get": 1}
     path = project.root / "stacks" / f"{project.stack}.yaml"
+    shown = exported.stdout + exported.stderr + path.read_text()
+    secrets = {k: v for k, v in project.secrets.items() if "token" in k or "secret" in k}
+    assert len(secrets) == 3
+    assert [name for name, secret in secrets.items() if secret in shown] == []
     validated = python(project, "validate")
     assert validated.returncode == 0, validated.stderr
     assert (
