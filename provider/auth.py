@@ -321,15 +321,28 @@ def known_portal(config: Mapping[str, str], environ: Mapping[str, str]) -> str |
     return settings_from(config, environ).info().portal or None
 
 
-def authorise(config: Mapping[str, str], environ: Mapping[str, str], code: str) -> AuthInfo:
-    """`python -m provider auth --code <code>`: trade an authorization code for the first
+def authorise(
+    config: Mapping[str, str],
+    environ: Mapping[str, str],
+    code: str,
+    server_domain: str | None = None,
+) -> AuthInfo:
+    """`python -m provider auth --code`: trade an authorization code for the first
     pair and keep it in the token store, where every later run finds it.
 
     A refresh token still set in config is recorded as the pair's seed, so the store
     supersedes it; otherwise that spent token would win as a "re-authorisation".
+    `server_domain`, from the address the portal redirected to, is the OAuth server the
+    portal uses: another one than configured would refuse the code, so say so first.
     """
     client_id, secret = _application(config, environ)
     server = _oauth_server(config, environ)
+    if server_domain and server_domain != urlsplit(server).netloc:
+        raise CredentialsError(
+            f"the portal uses the OAuth server {server_domain}, bitrix24:oauthServer is {server}",
+            f"set it to that server's address: {how_to_set('oauth_server', secret=False)} with"
+            f" https://{server_domain}, then authorise again with a new code",
+        )
     grant = exchange_code(server, client_id, secret, code)
     seed = fingerprint(read(config, environ, "refresh_token") or grant.refresh_token)
     with _store(config, environ).locked(server, client_id) as slot:

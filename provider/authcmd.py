@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             print(credentials.newest_refresh_token(config, os.environ))
             return 0
         if args.code:
-            info = credentials.authorise(config, os.environ, read_code(args.stray))
+            info = credentials.authorise(config, os.environ, *read_code(args.stray))
         else:
             info = check(args, config)
     except Bitrix24Error as err:
@@ -56,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_code(stray: str | None) -> str:
+def read_code(stray: str | None) -> tuple[str, str | None]:
     """The authorization code from stdin, or a prompt on a terminal; never from argv,
     where it would stay in the shell's history and the process list. A pasted address
-    (`...?code=...&domain=...`) is taken apart."""
+    (`...?code=...&server_domain=...`) is taken apart: (code, the OAuth server it names)."""
     if stray is not None:
         raise InputError(
             "--code",
@@ -71,9 +71,10 @@ def read_code(stray: str | None) -> str:
         text = getpass.getpass("Authorization code (or the address the portal redirected to): ")
     else:
         text = sys.stdin.readline()
-    text = text.strip()
+    text, server_domain = text.strip(), None
     if "code=" in text:
-        text = parse_qs(urlsplit(text).query or text).get("code", [""])[0]
+        query = parse_qs(urlsplit(text).query or text)
+        text, server_domain = query.get("code", [""])[0], query.get("server_domain", [None])[0]
     if not text:
         raise InputError(
             "code",
@@ -81,7 +82,7 @@ def read_code(stray: str | None) -> str:
             "open https://<portal>/oauth/authorize/?client_id=<client id>, copy the code from"
             " the address it redirects to, and paste it within 30 seconds",
         )
-    return text
+    return text, server_domain
 
 
 def check(args: argparse.Namespace, config: Mapping[str, str]) -> AuthInfo:

@@ -136,6 +136,20 @@ def test_the_address_the_portal_redirected_to_may_be_pasted_whole(tmp_path, port
     assert result.stdout.startswith(f"portal      {portal.url}\n")
 
 
+def test_a_pasted_address_naming_another_oauth_server_says_which_to_set(tmp_path, portal):
+    code = portal.issue_auth_code(APP)
+    address = f"https://acme.example/?code={code}&domain=acme.example&server_domain=oauth.example"
+    result = auth(tmp_path, portal, "--code", stdin=address)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"auth: the portal uses the OAuth server oauth.example, bitrix24:oauthServer is"
+        f" {portal.url}. Fix: set it to that server's address: pulumi config set"
+        " bitrix24:oauthServer <value> (or export BITRIX24_OAUTH_SERVER) with"
+        " https://oauth.example, then authorise again with a new code\n"
+    )
+    assert portal.request_log() == []
+
+
 def test_no_code_on_stdin_says_where_to_get_one(tmp_path, portal):
     result = auth(tmp_path, portal, "--code", stdin="\n")
     assert result.returncode == 1
