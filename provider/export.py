@@ -193,7 +193,8 @@ def _checked(
         try:
             loaded = {line.number: line for line in stackfile.load(temp).lines}
         except InputError as err:
-            raise _unmerged(target, str(err).splitlines()[0]) from None
+            first = str(err).splitlines()[0].replace(str(temp), str(target or "<stdout>"))
+            raise _unloadable(target, first, existing is not None) from None
         expected = {entry.number: entry for entry in declared}
         if existing is not None:
             expected |= {line.number: line for line in existing.lines}
@@ -203,18 +204,22 @@ def _checked(
                 want.name,
                 want.crm_auto_create,
             ):
-                raise _unmerged(target, f"{number!r} would load as {got}")
+                raise _unloadable(target, f"{number!r} would load as {got}", existing is not None)
         yield _Checked(temp)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
 
 
-def _unmerged(target: Path | None, why: str) -> InputError:
+def _unloadable(target: Path | None, why: str, merging: bool) -> InputError:
+    """Nothing is written: the text would not read back as it must (`why`)."""
     return InputError(
-        "export",
-        f"the text for {target or 'stdout'} does not load back as the portal holds it ({why})",
-        "copy the missing entries by hand from `python -m provider export --output -`",
+        "output",
+        f"nothing written: the text for {target or '<stdout>'} would not load back as it"
+        f" should ({why})",
+        "copy the missing entries by hand from `python -m provider export --output -`"
+        if merging
+        else "declare the lines by hand; the reason above is what the stack file refuses",
     )
 
 

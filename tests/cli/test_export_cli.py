@@ -273,3 +273,23 @@ def test_merge_refuses_a_broken_file_before_any_call(tmp_path, portal, tokens):
     assert result.returncode == 1
     assert result.stderr.startswith(f"export: {path}:3:13: number: 1.5e10 without quotes")
     assert portal.request_log() == []
+
+
+def test_a_merge_the_stack_file_could_not_hold_writes_nothing(tmp_path, portal, tokens):
+    seed(portal, AWKWARD[:1])
+    path = tmp_path / "prod.yaml"
+    full = "".join(f'  - number: "7495{n:07d}"\n' for n in range(stackfile.MAX_LINES))
+    path.write_text(f"portal: {portal.url}\nlines:\n{full}")
+    before = path.read_text()
+
+    result = export(tmp_path, portal, tokens, "--output", str(path), "--merge")
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"export: output: nothing written: the text for {path} would not load back as it should"
+        f" ({path}:3:3: file: holds more than 2,000 entries. Fix: keep at most 2,000 entries in"
+        " one list or mapping). Fix: copy the missing entries by hand from `python -m provider"
+        " export --output -`"
+    )
+    assert path.read_text() == before
+    assert list(tmp_path.glob(".export-*")) == []  # the temporary file is gone
