@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from provider.sandbox import Sandbox
+from tests.cli.conftest import provider_cli
 
-REPO = Path(__file__).resolve().parents[2]
 APP, SECRET = "local.cli", "cli-secret-never-printed"
 
 
@@ -25,23 +23,13 @@ def portal():
 def auth(
     tmp_path: Path, portal: Sandbox, *args: str, stdin: str = "", **env: str
 ) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("BITRIX24_")}
-    base.update(
-        BITRIX24_CLIENT_ID=APP,
-        BITRIX24_CLIENT_SECRET=SECRET,
-        BITRIX24_OAUTH_SERVER=portal.url,
-        BITRIX24_TOKEN_STORE=str(tmp_path / "store"),
-    )
-    base.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "provider", "auth", *args],
-        cwd=REPO,
-        env=base,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    settings = {
+        "BITRIX24_CLIENT_ID": APP,
+        "BITRIX24_CLIENT_SECRET": SECRET,
+        "BITRIX24_OAUTH_SERVER": portal.url,
+        "BITRIX24_TOKEN_STORE": str(tmp_path / "store"),
+    }
+    return provider_cli("auth", *args, stdin=stdin, **{**settings, **env})
 
 
 def test_code_then_check_then_hand_on_the_rotated_token(tmp_path, portal):

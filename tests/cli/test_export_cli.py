@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from provider import stackfile
 from provider.sandbox import Sandbox
+from tests.cli.conftest import provider_cli
 
-REPO = Path(__file__).resolve().parents[2]
 APP, SECRET = "local.export", "export-secret-never-printed"
 GET = "telephony.externalLine.get"
 AWKWARD = [  # (NUMBER, NAME, CRM_AUTO_CREATE) as a portal may hold them
@@ -42,24 +40,14 @@ def tokens(portal: Sandbox) -> dict:
 def export(
     cwd: Path, portal: Sandbox, tokens: dict, *args: str, **env: str
 ) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("BITRIX24_")}
-    base.update(
-        PYTHONPATH=str(REPO),
-        BITRIX24_CLIENT_ID=APP,
-        BITRIX24_CLIENT_SECRET=SECRET,
-        BITRIX24_REFRESH_TOKEN=tokens["refresh_token"],
-        BITRIX24_OAUTH_SERVER=portal.url,
-        BITRIX24_TOKEN_STORE=str(cwd / ".tokens"),
-    )
-    base.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "provider", "export", *args],
-        cwd=cwd,
-        env=base,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    settings = {
+        "BITRIX24_CLIENT_ID": APP,
+        "BITRIX24_CLIENT_SECRET": SECRET,
+        "BITRIX24_REFRESH_TOKEN": tokens["refresh_token"],
+        "BITRIX24_OAUTH_SERVER": portal.url,
+        "BITRIX24_TOKEN_STORE": str(cwd / ".tokens"),
+    }
+    return provider_cli("export", *args, cwd=cwd, **{**settings, **env})
 
 
 def seed(portal: Sandbox, lines=AWKWARD) -> None:
@@ -97,13 +85,7 @@ def test_export_loads_back_to_exactly_the_portals_values(tmp_path, portal, token
     assert "names it after its number" in text[text.rindex("lines:", 0, entry) : entry]
     assert "deletes nameless lines with CRM_AUTO_CREATE=Y after 90 days" in text
     assert text.count("names it after its number") == 1  # only the nameless line
-    validate = subprocess.run(
-        [sys.executable, "-m", "provider", "validate", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    validate = provider_cli("validate", str(out))
     assert validate.returncode == 0, validate.stderr
     assert "the first `pulumi up` renames 1 of them" in result.stderr
     assert SECRET not in result.stderr and tokens["refresh_token"] not in result.stderr
@@ -160,20 +142,14 @@ def test_the_portal_comes_from_the_token_store_after_auth(tmp_path, portal, toke
     seed(portal)
     code = portal.issue_auth_code(APP)
     env = {"BITRIX24_REFRESH_TOKEN": ""}
-    authorised = subprocess.run(
-        [sys.executable, "-m", "provider", "auth", "--code"],
-        input=code,
-        cwd=REPO,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("BITRIX24_")},
-            "BITRIX24_CLIENT_ID": APP,
-            "BITRIX24_CLIENT_SECRET": SECRET,
-            "BITRIX24_OAUTH_SERVER": portal.url,
-            "BITRIX24_TOKEN_STORE": str(tmp_path / ".tokens"),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
+    authorised = provider_cli(
+        "auth",
+        "--code",
+        stdin=code,
+        BITRIX24_CLIENT_ID=APP,
+        BITRIX24_CLIENT_SECRET=SECRET,
+        BITRIX24_OAUTH_SERVER=portal.url,
+        BITRIX24_TOKEN_STORE=str(tmp_path / ".tokens"),
     )
     assert authorised.returncode == 0, authorised.stderr
     result = export(tmp_path, portal, tokens, **env)
