@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from provider import stackfile
-from provider.sandbox import Sandbox
+from provider.sandbox import WEBHOOK_POOL, Sandbox
 from tests.cli.conftest import provider_cli
 
 APP, SECRET = "local.export", "export-secret-never-printed"
@@ -269,3 +269,21 @@ def test_a_merge_the_stack_file_could_not_hold_writes_nothing(tmp_path, portal, 
     )
     assert path.read_text() == before
     assert list(tmp_path.glob(".export-*")) == []  # the temporary file is gone
+
+
+def test_a_webhook_names_its_portal_and_exports_its_own_pool(tmp_path, portal, tokens):
+    portal.add_webhook(1, "hook-code-never-printed")
+    portal.seed_line(WEBHOOK_POOL, "012345", "Through the webhook", "N")
+    seed(portal)  # the application's lines: another pool, not exported here
+    result = export(
+        tmp_path,
+        portal,
+        tokens,
+        BITRIX24_CLIENT_ID="",
+        BITRIX24_WEBHOOK_URL=f"{portal.url}/rest/1/hook-code-never-printed/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"portal: {portal.url}\n" in result.stdout
+    assert '- number: "012345"\n    name: Through the webhook\n' in result.stdout
+    assert result.stdout.count("- number:") == 1
+    assert "hook-code-never-printed" not in result.stdout + result.stderr
