@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    """Everything that can be refused without the portal is refused first: the stack's
+    config, where to write, the file to merge into. Then one `get`, then the text."""
     config = stack_config(args.stack) if args.stack else {}
     target = _target(args)
     existing = _existing(target, args)
@@ -82,6 +84,7 @@ def export(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
 
 
 def note(text: str) -> None:
+    """A line for the person at the terminal; stdout is kept for the exported file."""
     print(f"export: {text}", file=sys.stderr)
 
 
@@ -103,7 +106,9 @@ def _existing(target: Path | None, args: argparse.Namespace) -> PortalSpec | Non
     if target is None or not (target.exists() or args.merge):
         return None
     if args.merge:
-        return stackfile.load(target)  # InputError when missing, StackFileErrors when wrong
+        if not target.exists():
+            raise InputError("--merge", f"{target} does not exist", "leave out --merge to write it")
+        return stackfile.load(target)  # StackFileErrors, all of them, when it is wrong
     if args.force:
         return None
     raise InputError(

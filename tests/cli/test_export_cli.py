@@ -287,3 +287,13 @@ def test_a_webhook_names_its_portal_and_exports_its_own_pool(tmp_path, portal, t
     assert '- number: "012345"\n    name: Through the webhook\n' in result.stdout
     assert result.stdout.count("- number:") == 1
     assert "hook-code-never-printed" not in result.stdout + result.stderr
+
+
+def test_merge_into_a_missing_file_says_to_leave_out_merge(tmp_path, portal, tokens):
+    path = tmp_path / "prod.yaml"
+    result = export(tmp_path, portal, tokens, "--output", str(path), "--merge")
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"export: --merge: {path} does not exist. Fix: leave out --merge to write it\n",
+    )
+    assert not path.exists()
