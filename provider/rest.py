@@ -21,7 +21,6 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError
 
 from provider import lifeline, redact, rules, urls
 from provider.auth import Auth, AuthInfo
@@ -38,6 +37,7 @@ from provider.errors import (
 from provider.pacing import Pacer, bucket_for
 from provider.retry import Attempts, RetryPolicy, should_retry
 from provider.settings import CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from provider.transport import never_sent
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +60,6 @@ def _shown(url: str) -> str:
 
 def _host(origin: str) -> str:
     return urlsplit(origin).hostname or ""
-
-
-def _never_sent(err: requests.RequestException) -> bool:
-    """True when the request certainly did not reach the portal (refused, connect timeout)."""
-    if isinstance(err, requests.ConnectTimeout):
-        return True
-    reason = getattr(err.args[0], "reason", None) if err.args else None
-    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError is one too
 
 
 class RestClient:
@@ -208,7 +200,7 @@ class RestClient:
         except requests.RequestException as err:
             cause = redact.redact(f"{type(err).__name__}: {err}")
             raise TransportError(
-                method, self._portal, cause, maybe_applied=not _never_sent(err)
+                method, self._portal, cause, maybe_applied=not never_sent(err)
             ) from redact.scrubbed(err)
         log.debug(
             "%s on %s: HTTP %s in %.0f ms",
