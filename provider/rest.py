@@ -131,8 +131,18 @@ class RestClient:
         scope = ",".join(scopes) if isinstance(scopes, list) else str(scopes)
         return replace(self._auth.info(), portal=self._portal, scope=scope)
 
+    def wait_for_slot(self) -> None:
+        """Wait for room in the rate limit for one request; pass `slot_taken=True` to the
+        call that uses it (provider.batching decides what goes in after the wait)."""
+        self._pacer.acquire()
+
     def call(
-        self, method: str, params: Mapping[str, Any] | None = None, *, idempotent: bool = True
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool = True,
+        slot_taken: bool = False,
     ) -> Any:
         """Run `method` and return its `result`.
 
@@ -144,7 +154,9 @@ class RestClient:
         attempts = Attempts(self._policy, method, self._portal)
         renewed = False
         while True:
-            self._pacer.acquire()  # before taking the token: a long wait must not stale it
+            if not slot_taken:  # before taking the token: a long wait must not stale it
+                self._pacer.acquire()
+            slot_taken = False
             token = self._auth.token()
             try:
                 return self._exchange(method, params, token, attempts)

@@ -147,6 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
                 _ms_since(started),
                 outcome.fault,
                 outcome.error,
+                outcome.commands,
             )
         )
         if dropped:
