@@ -126,9 +126,10 @@ class ExternalLineProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changed = {key: news[key] for key in UPDATING if olds.get(key) != news.get(key)}
         lines = portals.lines_for(news["portal"])
+        if not changed:  # a portal's new address alone needs no line call: the line is there
+            return UpdateResult(outputs(news["portal"], as_line(olds), _recorded(olds)))
         try:
-            if changed:  # a portal's new address alone needs no line call: the line is there
-                lines.update(news["number"], **changed)
+            lines.update(news["number"], **changed)
         except LineNotFound as err:
             raise with_fix(
                 err,
