@@ -88,10 +88,24 @@ class LinesApi:
         self._cache_fetch = 0  # which fetch the cache came from
         self._fetches_failed = 0
         self._failure: Exception | None = None  # why the last failed fetch failed
+        self._confirm_lock = threading.Lock()
+        self._confirmed: str | None = None  # the identity this address confirmed
         self._doubt: tuple[Exception, int] | None = None  # an add's failure, the fetch count then
 
     def __repr__(self) -> str:
         return f"LinesApi({self._client!r})"
+
+    def identity(self, *, confirm: bool = False) -> str:
+        """Which portal this is (its member_id, "" when unknowable); see RestClient.identity.
+
+        Confirmed once per process: a move of hundreds of lines asks the portal once.
+        """
+        if not confirm:
+            return self._client.identity()
+        with self._confirm_lock:
+            if self._confirmed is None:
+                self._confirmed = self._client.identity(confirm=True)
+            return self._confirmed
 
     @contextlib.contextmanager
     def _fetched(self, fresh: bool, asked_after: int | None = None) -> Iterator[dict[str, Line]]:

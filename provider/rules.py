@@ -9,7 +9,11 @@ the optional properties live here too (`DEFAULTS`, `default_name`).
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from provider import urls
@@ -21,7 +25,9 @@ NUMBER_MAX = 50  # varchar(50) on the portal
 NAME_MAX = 255  # varchar(255) on the portal
 EXAMPLE_NUMBER = "74951234567"
 
-DEFAULTS: Mapping[str, bool] = MappingProxyType({"crm_auto_create": True, "adopt": False})
+DEFAULTS: Mapping[str, bool] = MappingProxyType(
+    {"crm_auto_create": True, "adopt": False, "protect": False}
+)
 """The value of each optional boolean when it is not given (the API's CRM default is "Y").
 `name` has a default too, computed from the number: see `default_name`."""
 
@@ -71,13 +77,37 @@ def _boolean(prop: str, value: object) -> bool:
     return value
 
 
-def _no_whitespace(text: str) -> None:
-    if any(ch.isspace() for ch in text):
-        raise InputError(
-            "number",
-            f"{text!r} contains whitespace",
-            "remove the spaces; the portal matches NUMBER as an exact string",
-        )
+def _describe(ch: str) -> str:
+    """A character as Unicode names it, for messages: `U+200B ZERO WIDTH SPACE`."""
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, '(a control character)')}"
+
+
+def _plain_number(text: str) -> None:
+    """Refuse what would make two numbers look alike but differ: a NUMBER is matched as exact
+    text, so full-width digits, zero-width spaces, bidi overrides or a NUL (which the portal
+    trims, so the line never matches again) make a second, unreachable line."""
+    for position, ch in enumerate(text, 1):
+        if not ("!" <= ch <= "~"):
+            plain = "".join(c for c in unicodedata.normalize("NFKC", text) if "!" <= c <= "~")
+            raise InputError(
+                "number",
+                f"{text!r} has {_describe(ch)} at character {position}; NUMBER is matched as"
+                " exact text, so it takes printable ASCII only, without spaces",
+                f'write "{plain}"' if plain else f'write the number, e.g. "{EXAMPLE_NUMBER}"',
+            )
+
+
+def _visible_name(text: str) -> None:
+    """Refuse control and invisible formatting characters (Unicode Cc, Cf) in a name: the
+    portal stores them, and two names that read the same would differ."""
+    for position, ch in enumerate(text, 1):
+        if unicodedata.category(ch) in ("Cc", "Cf"):
+            raise InputError(
+                "name",
+                f"{text!r} has {_describe(ch)} at character {position}; a name takes no control"
+                " or invisible formatting characters",
+                "delete it (retype the name rather than paste it)",
+            )
 
 
 def number(value: object) -> str:
@@ -88,7 +118,7 @@ def number(value: object) -> str:
         example=EXAMPLE_NUMBER,
         maximum=NUMBER_MAX,
         empty=("is empty", f'write the line\'s number, e.g. "{EXAMPLE_NUMBER}"'),
-        refuse=_no_whitespace,
+        refuse=_plain_number,
     )
 
 
@@ -103,6 +133,7 @@ def name(value: object) -> str:
             "is empty; the portal's clean-up agent deletes nameless lines after 90 days unused",
             "give the line a name",
         ),
+        refuse=_visible_name,
     )
 
 
@@ -114,6 +145,49 @@ def crm_auto_create(value: object) -> bool:
 def adopt(value: object) -> bool:
     """Only a real boolean: adopting takes over a line the portal already has, so no guessing."""
     return _boolean("adopt", value)
+
+
+def protect(value: object) -> bool:
+    """Only a real boolean: it decides whether a line may ever be deleted."""
+    return _boolean("protect", value)
+
+
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?) ?%")
+ALLOW_DELETES_FIX = "write allow_deletes: 12 (a number of lines) or allow_deletes: 40% (a share)"
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """How many lines one run may delete or replace beyond the guard: a count or a share."""
+
+    count: int | None = None
+    percent: float | None = None
+
+    def limit(self, existing: int) -> int:
+        """The number of lines this allowance admits out of `existing`."""
+        if self.count is not None:
+            return self.count
+        return math.floor(existing * (self.percent or 0.0) / 100 + 1e-9)
+
+    def __str__(self) -> str:
+        return str(self.count) if self.count is not None else f"{self.percent:g}%"
+
+
+def allow_deletes(value: object) -> Allowance:
+    """A whole number of lines, or a percentage written with `%` (`40%`, `12.5 %`)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise InputError("allow_deletes", f"{value} is negative", ALLOW_DELETES_FIX)
+        return Allowance(count=value)
+    match = _PERCENT.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise InputError(
+            "allow_deletes", f"must be a count or a percentage, got {value!r}", ALLOW_DELETES_FIX
+        )
+    percent = float(match.group(1))
+    if percent > 100:
+        raise InputError("allow_deletes", f"{value} is over 100%", ALLOW_DELETES_FIX)
+    return Allowance(percent=percent)
 
 
 def portal(value: object) -> str:

@@ -98,15 +98,19 @@ def test_a_redirect_where_credentials_may_not_go_is_refused_not_retried(
     assert len(portal.log(ADD)) == 1 and client.portal == portal.url
 
 
-def test_a_move_to_another_domain_is_a_warning(portal: Portal, leaks, caplog) -> None:
-    client = portal.client(policy=FAST.__class__(deadline=0.3, backoff_factor=0.01))
-    portal.sb.move_to("https://acme.example.invalid")
-    with leaks.raises(errors.DeadlineExceeded):  # nothing answers there
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_to_another_domain_is_refused_before_the_token_goes_there(
+    portal: Portal, leaks, status: int
+) -> None:
+    client = portal.client()
+    portal.sb.move_to("https://acme.example.invalid", status=status)
+    with leaks.raises(errors.RedirectRefused, match="in another domain; nothing was sent") as info:
         client.call(GET)
-    moves = [r for r in caplog.records if "moved to" in r.message]
-    assert [r.levelno for r in moves] == [logging.WARNING]
-    assert "another domain" in moves[0].message
-    assert client.portal == "https://acme.example.invalid"
+    assert info.value.fix.startswith(
+        "if https://acme.example.invalid is your portal's new address, write portal:"
+        " https://acme.example.invalid in the stack file"
+    )
+    assert len(portal.log(GET)) == 1 and client.portal == portal.url
 
 
 def test_redirects_in_circles_are_refused_not_retried(tmp_path, leaks) -> None:

@@ -49,6 +49,7 @@ def test_up_creates_exactly_the_declared_lines_with_add_ids(project, sandbox):
         "number": "74951234568",
         "name": "Sales",
         "crm_auto_create": False,
+        "member_id": "",  # no token reply yet: the access token came straight from config
     }
     calls = [m for e in sandbox.request_log() for m in e["commands"] or [e["method"]]]
     assert calls.count("telephony.externalLine.add") == 3  # alone or in a batch, once each
@@ -166,6 +167,8 @@ def test_two_stacks_on_two_portals_never_touch_each_others_lines(tmp_path: Path,
     [
         "number_float_exponent",
         "number_inner_whitespace",
+        "number_zero_width_space",  # looks exactly like 74951234567
+        "number_fullwidth_digits",
         "duplicate_number",
         "duplicate_key_in_line",
         "tab_indentation",

@@ -7,6 +7,7 @@ entry here and every entry a file (test_fixtures checks both ways).
 
 from __future__ import annotations
 
+from provider.rules import Allowance
 from provider.stackfile import LineSpec
 
 ACME = "https://acme.bitrix24.com"
@@ -17,7 +18,15 @@ _NAMELESS = (
     "name: is empty; the portal's clean-up agent deletes nameless lines after 90 days unused. "
     "Fix: give the line a name"
 )
-_LINE_KEYS = "number, name, crm_auto_create, adopt"
+_ASCII_ONLY = (
+    "NUMBER is matched as exact text, so it takes printable ASCII only, without spaces."
+    ' Fix: write "74951234567"'
+)
+_INVISIBLE = (
+    "a name takes no control or invisible formatting characters."
+    " Fix: delete it (retype the name rather than paste it)"
+)
+_LINE_KEYS = "number, name, crm_auto_create, adopt, protect"
 _EMPTY_FILE = "1:1: file: is empty. Fix: declare portal: and lines: (see sandbox.yaml)"
 _LINES_EMPTY = (
     "lines: is empty. Fix: declare at least one line; to remove every line from the portal, "
@@ -25,8 +34,9 @@ _LINES_EMPTY = (
 )
 _LINES_EXAMPLE = 'Fix: write lines: with entries such as - number: "74951234567"'
 _ALIAS = "file: uses a YAML anchor or alias; stack files take none. Fix: write it out in full"
-_TOP = "file: must be a mapping of portal, adopt, lines, got"
+_TOP = "file: must be a mapping of portal, adopt, allow_deletes, lines, got"
 _TOP_FIX = "Fix: start the file with portal: and lines:"
+_ALLOW_FIX = "Fix: write allow_deletes: 12 (a number of lines) or allow_deletes: 40% (a share)"
 _BARE_PORTAL = "Fix: write only scheme and host, e.g. https://acme.bitrix24.com"
 
 BAD: dict[str, list[str]] = {
@@ -50,8 +60,30 @@ BAD: dict[str, list[str]] = {
         f'{_NUMBER_QUOTE} "2024-01-31"'
     ],
     "number_inner_whitespace": [
-        "3:13: number: '7495 123 45 67' contains whitespace. "
-        "Fix: remove the spaces; the portal matches NUMBER as an exact string"
+        f"3:13: number: '7495 123 45 67' has U+0020 SPACE at character 5; {_ASCII_ONLY}"
+    ],
+    "number_fullwidth_digits": [
+        "3:13: number: '\uff17\uff14\uff19\uff15\uff11\uff12\uff13\uff14\uff15\uff16\uff17'"
+        " has U+FF17 FULLWIDTH DIGIT SEVEN at character 1;"
+        f" {_ASCII_ONLY}"
+    ],
+    "number_zero_width_space": [
+        r"3:13: number: '7495\u200b1234567' has U+200B ZERO WIDTH SPACE at character 5;"
+        f" {_ASCII_ONLY}"
+    ],
+    "number_bidi_override": [
+        r"3:13: number: '\u202e74951234567' has U+202E RIGHT-TO-LEFT OVERRIDE at character 1;"
+        f" {_ASCII_ONLY}"
+    ],
+    "number_nul": [
+        r"3:13: number: '74951234567\x00' has U+0000 (a control character) at character 12;"
+        f" {_ASCII_ONLY}"
+    ],
+    "name_zero_width_space": [
+        r"4:11: name: 'Sales\u200b' has U+200B ZERO WIDTH SPACE at character 6; " + _INVISIBLE
+    ],
+    "name_control_tab": [
+        r"4:11: name: 'Sales\tdesk' has U+0009 (a control character) at character 6; " + _INVISIBLE
     ],
     "number_51_characters": [
         "3:13: number: is 51 characters long, over the portal's 50. "
@@ -77,6 +109,13 @@ BAD: dict[str, list[str]] = {
     "crm_quoted_yes": [f"4:22: crm_auto_create: must be true or false, got 'yes'. {_CRM_FIX}"],
     "crm_letter_y": [f"4:22: crm_auto_create: must be true or false, got 'Y'. {_CRM_FIX}"],
     "crm_one": [f"4:22: crm_auto_create: must be true or false, got 1. {_CRM_FIX}"],
+    "allow_deletes_word": [
+        f"2:16: allow_deletes: must be a count or a percentage, got 'all'. {_ALLOW_FIX}",
+        "5:14: protect: must be true or false, got 'true'. "
+        "Fix: write protect: true or protect: false (unquoted)",
+    ],
+    "allow_deletes_over_100": [f"2:16: allow_deletes: 150% is over 100%. {_ALLOW_FIX}"],
+    "allow_deletes_negative": [f"2:16: allow_deletes: -3 is negative. {_ALLOW_FIX}"],
     "adopt_quoted": [
         f"2:8: adopt: must be true or false, got 'true'. {_ADOPT_FIX}",
         f"5:12: adopt: must be true or false, got 'on'. {_ADOPT_FIX}",
@@ -159,7 +198,15 @@ BAD: dict[str, list[str]] = {
     ],
 }
 
-GOOD: dict[str, tuple[str, tuple[LineSpec, ...]]] = {
+GOOD: dict[str, tuple[str, tuple[LineSpec, ...]] | tuple[str, tuple[LineSpec, ...], Allowance]] = {
+    "safety_keys": (
+        ACME,
+        (
+            LineSpec("74951234567", "74951234567", True, False, 5, protect=True),
+            LineSpec("74951234568", "74951234568", True, False, 7),
+        ),
+        Allowance(percent=12.5),
+    ),
     "leading_zeros": (
         ACME,
         (

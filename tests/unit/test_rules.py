@@ -9,7 +9,7 @@ from provider.errors import InputError
 
 
 def test_defaults() -> None:
-    assert dict(rules.DEFAULTS) == {"crm_auto_create": True, "adopt": False}
+    assert dict(rules.DEFAULTS) == {"crm_auto_create": True, "adopt": False, "protect": False}
     assert rules.default_name("74951234567") == "74951234567"
     with pytest.raises(TypeError):
         rules.DEFAULTS["adopt"] = True  # type: ignore[index]
@@ -28,8 +28,8 @@ def test_defaults() -> None:
             rules.number,
             "7 " * 30,
             "number: '7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7"
-            " 7 7' contains whitespace. Fix: remove the spaces; the portal matches NUMBER as an"
-            " exact string",
+            " 7 7' has U+0020 SPACE at character 2; NUMBER is matched as exact text, so it takes"
+            f' printable ASCII only, without spaces. Fix: write "{"7" * 30}"',
         ),
         (
             rules.number,
