@@ -12,12 +12,14 @@ from pathlib import Path
 import pulumi
 
 from provider import guard
+from provider.configcheck import check_stack_config
 from provider.errors import InputError
 from provider.resource import ExternalLine
 from provider.stackfile import load, stack_path
 from provider.stackstate import previous_lines
 
 try:
+    check_stack_config()
     spec = load(stack_path(pulumi.get_stack(), Path(__file__).parent))
     declared = {line.number: spec.portal for line in spec.lines}
     warning = guard.check(guard.changes(previous_lines(), declared), spec.allow_deletes, spec.path)

@@ -23,10 +23,17 @@ from urllib.parse import urlsplit
 import requests
 
 from provider import redact, urls
-from provider.errors import CredentialsError
+from provider.errors import CredentialsError, ReauthorizationRequired
 from provider.oauth import AUTHORISE_FIX, Grant, exchange_code, token_request
-from provider.settings import how_to_set, read
-from provider.tokenstore import DEFAULT_DIRECTORY, Saved, TokenStore, choose, fingerprint
+from provider.settings import SETTINGS, how_to_set, read
+from provider.tokenstore import (
+    CHAIN_KEPT,
+    DEFAULT_DIRECTORY,
+    Saved,
+    TokenStore,
+    choose,
+    fingerprint,
+)
 from provider.urls import Problem
 
 log = logging.getLogger(__name__)
@@ -142,8 +149,12 @@ class OAuth:
         access_token: str | None = None,
         oauth_server: str = DEFAULT_OAUTH_SERVER,
         store: TokenStore | None = None,
+        spent_fix: str | None = None,
     ) -> None:
+        """`spent_fix` replaces the fix of a refused `refresh_token` (not the store's)."""
         self.client_id = client_id
+        self._configured = refresh_token
+        self._spent_fix = spent_fix
         self.oauth_server = _checked_url("bitrix24:oauthServer", oauth_server).rstrip("/")
         self._secret = client_secret
         self._store = store
@@ -152,10 +163,11 @@ class OAuth:
         saved = store.load(self.oauth_server, client_id) if store else None
         chosen = choose(saved, refresh_token, access_token)
         if chosen.refresh_token is None and chosen.access_token is None:
+            looked = store.path(self.oauth_server, client_id) if store else "no token store"
             raise CredentialsError(
                 f"no refresh token for {client_id} in the stack config, the environment or"
-                f" the token store",
-                how_to_set("refresh_token"),
+                f" the token store ({looked})",
+                f"{how_to_set('refresh_token')}; or authorise: python -m provider auth --code",
             )
         self._seed = chosen.seed
         self._state = chosen.saved or Saved(
@@ -229,22 +241,27 @@ class OAuth:
                 f"the access token of {self.client_id} has expired and no refresh token is set",
                 how_to_set("refresh_token"),
             )
-        grant = token_request(
-            self.oauth_server,
-            {
-                "grant_type": "refresh_token",
-                "client_id": self.client_id,
-                "client_secret": self._secret,
-                "refresh_token": current.refresh_token,
-            },
-            session=self._session,
-        )
+        try:
+            grant = token_request(
+                self.oauth_server,
+                {
+                    "grant_type": "refresh_token",
+                    "client_id": self.client_id,
+                    "client_secret": self._secret,
+                    "refresh_token": current.refresh_token,
+                },
+                session=self._session,
+            )
+        except ReauthorizationRequired as err:
+            if self._spent_fix is None or current.refresh_token != self._configured:
+                raise
+            raise ReauthorizationRequired(err.reason, self._spent_fix) from None
         log.info(
             "refreshed the access token of %s (valid until %s)",
             self.client_id,
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(grant.expires or 0)),
         )
-        return _saved(self._seed or "", grant)
+        return _saved(self._seed or "", grant, current.spending())  # the chain remembers it
 
     def info(self) -> AuthInfo:
         """What the last token reply (or the store) said, secrets left out."""
@@ -259,7 +276,7 @@ def _portal_of(client_endpoint: str) -> str:
     return client_endpoint.removesuffix("/").removesuffix("/rest")
 
 
-def _saved(seed: str, grant: Grant) -> Saved:
+def _saved(seed: str, grant: Grant, spent: tuple[str, ...] = ()) -> Saved:
     return Saved(
         seed,
         grant.refresh_token,
@@ -268,6 +285,7 @@ def _saved(seed: str, grant: Grant) -> Saved:
         grant.client_endpoint,
         grant.scope,
         grant.member_id,
+        spent,
     )
 
 
@@ -293,8 +311,33 @@ def _oauth_server(config: Mapping[str, str], environ: Mapping[str, str]) -> str:
     return _checked_url("bitrix24:oauthServer", server).rstrip("/")
 
 
+def _config_hides_environment(config: Mapping[str, str], environ: Mapping[str, str]) -> str | None:
+    """The fix for a spent refresh token in config while the environment has another: config
+    wins, so the pipeline's fresh token is never used until the config's is removed."""
+    key, env = SETTINGS["refresh_token"]
+    in_config, in_environ = (config.get(key) or "").strip(), (environ.get(env) or "").strip()
+    if not in_config or not in_environ or in_config == in_environ:
+        return None
+    return (
+        f"remove the stack's spent token, which hides {env} (config wins over the environment):"
+        f" pulumi config rm {key}"
+    )
+
+
 def _store(config: Mapping[str, str], environ: Mapping[str, str]) -> TokenStore:
-    return TokenStore(read(config, environ, "token_store") or DEFAULT_DIRECTORY)
+    """The configured store; one set to an empty value is an error, not the default:
+    an unset variable in a pipeline would otherwise send tokens to the home folder."""
+    directory = read(config, environ, "token_store")
+    if directory is None:
+        key, env = SETTINGS["token_store"]
+        empty = [name for name, source in ((key, config), (env, environ)) if name in source]
+        if empty:
+            raise CredentialsError(
+                f"{' and '.join(empty)} {'is' if len(empty) == 1 else 'are'} set but empty",
+                f"point it at a private directory outside any repository, or unset it to use"
+                f" {DEFAULT_DIRECTORY}",
+            )
+    return TokenStore(directory or DEFAULT_DIRECTORY)
 
 
 def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth:
@@ -316,22 +359,50 @@ def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth
         access_token=read(config, environ, "access_token"),
         oauth_server=_oauth_server(config, environ),
         store=_store(config, environ),
+        spent_fix=_config_hides_environment(config, environ),
     )
 
 
-def authorise(config: Mapping[str, str], environ: Mapping[str, str], code: str) -> AuthInfo:
-    """`python -m provider auth --code <code>`: trade an authorization code for the first
+def known_portal(config: Mapping[str, str], environ: Mapping[str, str]) -> str | None:
+    """The portal these credentials belong to, when they say: a webhook's address, or the
+    one the OAuth server named in the last token reply the token store kept."""
+    return settings_from(config, environ).info().portal or None
+
+
+def authorise(
+    config: Mapping[str, str],
+    environ: Mapping[str, str],
+    code: str,
+    server_domain: str | None = None,
+) -> AuthInfo:
+    """`python -m provider auth --code`: trade an authorization code for the first
     pair and keep it in the token store, where every later run finds it.
 
     A refresh token still set in config is recorded as the pair's seed, so the store
-    supersedes it; otherwise that spent token would win as a "re-authorisation".
+    supersedes it; otherwise that spent token would win as a "re-authorisation". The
+    chain it replaces is remembered as spent, so a config anywhere still holding one of
+    its tokens is superseded too. An unreadable entry is simply replaced: this is how
+    a person gets past one. `server_domain`, from the address the portal redirected to,
+    is the OAuth server the portal uses: another one than configured would refuse the
+    code, so say so first.
     """
     client_id, secret = _application(config, environ)
     server = _oauth_server(config, environ)
+    if server_domain and server_domain != urlsplit(server).netloc:
+        raise CredentialsError(
+            f"the portal uses the OAuth server {server_domain}, bitrix24:oauthServer is {server}",
+            f"set it to that server's address: {how_to_set('oauth_server', secret=False)} with"
+            f" https://{server_domain}, then authorise again with a new code",
+        )
     grant = exchange_code(server, client_id, secret, code)
     seed = fingerprint(read(config, environ, "refresh_token") or grant.refresh_token)
     with _store(config, environ).locked(server, client_id) as slot:
-        slot.write(_saved(seed, grant))
+        try:
+            replaced = slot.read()
+        except CredentialsError:
+            replaced = None
+        spent = (replaced.seed, *replaced.spending())[-CHAIN_KEPT:] if replaced else ()
+        slot.write(_saved(seed, grant, spent))
     return AuthInfo(
         "oauth", _portal_of(grant.client_endpoint), client_id, grant.scope, grant.expires
     )
@@ -342,8 +413,13 @@ def newest_refresh_token(config: Mapping[str, str], environ: Mapping[str, str]) 
     secret store of their own (README: "Credentials for pipelines")."""
     client_id, _ = _application(config, environ)
     server = _oauth_server(config, environ)
-    saved = _store(config, environ).load(server, client_id)
+    store = _store(config, environ)
+    saved = store.load(server, client_id)
     chosen = choose(saved, read(config, environ, "refresh_token"), None)
     if chosen.refresh_token is None:
-        raise CredentialsError(f"no refresh token is known for {client_id}", AUTHORISE_FIX)
+        raise CredentialsError(
+            f"no refresh token is known for {client_id} (not in the config, the environment or"
+            f" the token store's {store.path(server, client_id)})",
+            AUTHORISE_FIX,
+        )
     return chosen.refresh_token

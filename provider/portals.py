@@ -17,7 +17,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from provider import redact
+from provider import lifeline, redact
 from provider.auth import settings_from
 from provider.lines import LinesApi
 from provider.pacing import bucket_for
@@ -34,6 +34,7 @@ _apis: dict[str, LinesApi] = {}
 def configure(config: Any) -> None:
     """Keep the stack's `bitrix24:*` config (decrypted by the engine) for later connections."""
     _log_to_stderr(os.environ.get(LOG_LEVEL_ENV, "WARNING"))
+    lifeline.watch(sys.argv)  # the provider process ends when the CLI does
     values = {key: config.get(key) for key, _ in SETTINGS.values()}
     with _lock:
         _config.clear()

@@ -9,7 +9,11 @@ What the portal can and cannot do decides the shape of the diff:
   another portal replaces the lines. Without credentials (a plain preview) the
   portal cannot be asked: the plan says so and shows an update, which `up` checks.
 - NAME and CRM_AUTO_CREATE update in place, sending only what changed.
-- `adopt` only matters when the line is created: changing it changes nothing.
+- `adopt` only matters when the line is created: changing it changes nothing. A
+  line that already exists exactly as declared is adopted without it: within one
+  application's pool it is what a run killed after `add` leaves behind.
+- `update` returns what the portal holds afterwards, not its inputs.
+- Every method raises through `failures.reported`, so an error shows as one line.
 
 Pulumi pickles the provider into every resource's `__provider` input. Keeping
 the class here, in an importable module, makes dill pickle it by reference:
@@ -21,6 +25,7 @@ Credentials are read in `configure`, in the provider process, and kept in
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pulumi
@@ -39,9 +44,12 @@ from pulumi.output import Unknown
 
 from provider import moves, portals, rules, urls
 from provider.errors import InputError, LineError, LineExists, LineNotFound
+from provider.failures import reported
 from provider.lines import Line
 
 TYPE = "pulumi-python:dynamic/bitrix24:ExternalLine"  # the type token of ExternalLine below
+log = logging.getLogger(__name__)
+
 REPLACING = ("portal", "number")  # what the portal cannot change in place
 UPDATING = ("name", "crm_auto_create")
 
@@ -51,13 +59,18 @@ class ExternalLineProvider(ResourceProvider):
 
     serialize_as_secret_always = False  # the pickle is a class reference: nothing to hide
 
+    @reported
     def configure(self, req: ConfigureRequest) -> None:
         portals.configure(req.config)
 
+    @reported
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = normalise(news)
+        if inputs.get("adopt") is False:
+            del inputs["adopt"]  # the default: `preview --diff` shows `adopt` only when true
         return CheckResult(inputs, failures)
 
+    @reported
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         olds = {**olds, "portal": urls.respelled(olds.get("portal"))}
         replaces = [key for key in REPLACING if olds.get(key) != news.get(key)]
@@ -70,48 +83,65 @@ class ExternalLineProvider(ResourceProvider):
         # lost in between.
         return DiffResult(changes=bool(replaces or updates), replaces=replaces)
 
+    @reported
     def create(self, props: dict[str, Any]) -> CreateResult:
         line = as_line(props)
         lines = portals.lines_for(props["portal"])
+        if props.get("adopt") and lines.find(line.number) is not None:
+            # Taking over (an exported file): the run's one cached `get` shows the line is
+            # there, so update it to the declared values and take its ID; `add` would fail.
+            line_id = lines.adopt(line)
+            return CreateResult(line_id, outputs(props["portal"], line, lines.identity()))
         try:
             line_id = lines.add(line)
         except LineExists as err:
             if not props.get("adopt"):
-                raise with_fix(
-                    err,
-                    f"line {line.number} was made outside this stack (by hand, or by "
-                    "telephony.externalCall.register); to manage it here, set `adopt: true` on "
-                    "the line (or for the whole portal) in the stack file and run again: it "
-                    "will be updated to the declared values",
-                ) from err
+                held = lines.find(line.number, fresh=True)
+                if held != line:
+                    raise with_fix(err, _not_ours(line, held)) from err
             line_id = lines.adopt(line)
+            log.warning(
+                "line %s already existed%s; adopted it (ID %s)",
+                line.number,
+                "" if props.get("adopt") else " exactly as declared, left by an interrupted run",
+                line_id,
+            )
         return CreateResult(line_id, outputs(props["portal"], line, lines.identity()))
 
+    @reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         portal = props["portal"]
         found = portals.lines_for(portal).find(props["number"])
         if found is None:
             return ReadResult("", {})  # gone from the portal: refresh drops it from state
         outs = outputs(portal, found, portals.lines_for(portal).identity() or _recorded(props))
+        if outs == {key: value for key, value in props.items() if key != "__provider"}:
+            # Undrifted: the state keeps its inputs (`adopt` is not an output), so a refresh
+            # shows no diff. Drifted: record what the portal holds; the next diff starts there.
+            return ReadResult(id_, outs)
         inputs = {key: value for key, value in outs.items() if key != "member_id"}
-        return ReadResult(id_, outs, inputs)  # inputs too: the next diff starts from them
+        return ReadResult(id_, outs, inputs)
 
+    @reported
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changed = {key: news[key] for key in UPDATING if olds.get(key) != news.get(key)}
         lines = portals.lines_for(news["portal"])
+        if not changed:  # a portal's new address alone needs no line call: the line is there
+            return UpdateResult(outputs(news["portal"], as_line(olds), _recorded(olds)))
         try:
-            if changed:  # a portal's new address alone needs no line call: the line is there
-                lines.update(news["number"], **changed)
+            lines.update(news["number"], **changed)
         except LineNotFound as err:
             raise with_fix(
                 err,
                 f"line {news['number']} was deleted outside Pulumi; run `pulumi up --refresh` "
                 "to drop it from state and add it again",
             ) from err
-        return UpdateResult(
-            outputs(news["portal"], as_line(news), lines.identity() or _recorded(olds))
-        )
+        # What the portal holds now: the fields sent, the rest as last listed (a name changed
+        # by hand is not overwritten in state by an input that was never sent).
+        held = lines.find(news["number"]) or as_line(news)
+        return UpdateResult(outputs(news["portal"], held, lines.identity() or _recorded(olds)))
 
+    @reported
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         portals.lines_for(props["portal"]).delete(props["number"])
 
@@ -179,6 +209,21 @@ def normalise(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]
         except InputError as err:
             failures.append(CheckFailure(key, f"{err.reason}. Fix: {err.fix}"))
     return inputs, failures
+
+
+def _not_ours(line: Line, held: Line | None) -> str:
+    """Why an existing line is not simply adopted, and how to take it over."""
+    found = "" if held is None else f" as {_shown(held)}, not {_shown(line)}"
+    return (
+        f"line {line.number} exists on the portal{found}: made by hand, by "
+        "telephony.externalCall.register, or by an interrupted run of another version of the "
+        "stack file; to manage it here, set `adopt: true` on the line (or for the whole "
+        "portal) in the stack file and run again: it will be updated to the declared values"
+    )
+
+
+def _shown(line: Line) -> str:
+    return f"{line.name!r} with CRM_AUTO_CREATE {'Y' if line.crm_auto_create else 'N'}"
 
 
 def with_fix(err: LineError, fix: str) -> LineError:

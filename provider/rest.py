@@ -21,9 +21,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError
 
-from provider import redact, rules, urls
+from provider import lifeline, redact, rules, urls
 from provider.auth import Auth, AuthInfo
 from provider.classify import classify
 from provider.errors import (
@@ -38,6 +37,7 @@ from provider.errors import (
 from provider.pacing import Pacer, bucket_for
 from provider.retry import Attempts, RetryPolicy, should_retry
 from provider.settings import CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from provider.transport import never_sent
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +60,6 @@ def _shown(url: str) -> str:
 
 def _host(origin: str) -> str:
     return urlsplit(origin).hostname or ""
-
-
-def _never_sent(err: requests.RequestException) -> bool:
-    """True when the request certainly did not reach the portal (refused, connect timeout)."""
-    if isinstance(err, requests.ConnectTimeout):
-        return True
-    reason = getattr(err.args[0], "reason", None) if err.args else None
-    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError is one too
 
 
 class RestClient:
@@ -139,8 +131,18 @@ class RestClient:
         scope = ",".join(scopes) if isinstance(scopes, list) else str(scopes)
         return replace(self._auth.info(), portal=self._portal, scope=scope)
 
+    def wait_for_slot(self) -> None:
+        """Wait for room in the rate limit for one request; pass `slot_taken=True` to the
+        call that uses it (provider.batching decides what goes in after the wait)."""
+        self._pacer.acquire()
+
     def call(
-        self, method: str, params: Mapping[str, Any] | None = None, *, idempotent: bool = True
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool = True,
+        slot_taken: bool = False,
     ) -> Any:
         """Run `method` and return its `result`.
 
@@ -152,7 +154,9 @@ class RestClient:
         attempts = Attempts(self._policy, method, self._portal)
         renewed = False
         while True:
-            self._pacer.acquire()  # before taking the token: a long wait must not stale it
+            if not slot_taken:  # before taking the token: a long wait must not stale it
+                self._pacer.acquire()
+            slot_taken = False
             token = self._auth.token()
             try:
                 return self._exchange(method, params, token, attempts)
@@ -196,6 +200,7 @@ class RestClient:
 
     def _post(self, method: str, url: str, body: str, remaining: float) -> requests.Response:
         connect, read = self._timeout
+        lifeline.check()  # no request once the CLI is gone: nothing would record its effect
         started = time.monotonic()
         try:
             response = self._session.post(
@@ -207,7 +212,7 @@ class RestClient:
         except requests.RequestException as err:
             cause = redact.redact(f"{type(err).__name__}: {err}")
             raise TransportError(
-                method, self._portal, cause, maybe_applied=not _never_sent(err)
+                method, self._portal, cause, maybe_applied=not never_sent(err)
             ) from redact.scrubbed(err)
         log.debug(
             "%s on %s: HTTP %s in %.0f ms",

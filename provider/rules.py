@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -76,13 +77,37 @@ def _boolean(prop: str, value: object) -> bool:
     return value
 
 
-def _no_whitespace(text: str) -> None:
-    if any(ch.isspace() for ch in text):
-        raise InputError(
-            "number",
-            f"{text!r} contains whitespace",
-            "remove the spaces; the portal matches NUMBER as an exact string",
-        )
+def _describe(ch: str) -> str:
+    """A character as Unicode names it, for messages: `U+200B ZERO WIDTH SPACE`."""
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, '(a control character)')}"
+
+
+def _plain_number(text: str) -> None:
+    """Refuse what would make two numbers look alike but differ: a NUMBER is matched as exact
+    text, so full-width digits, zero-width spaces, bidi overrides or a NUL (which the portal
+    trims, so the line never matches again) make a second, unreachable line."""
+    for position, ch in enumerate(text, 1):
+        if not ("!" <= ch <= "~"):
+            plain = "".join(c for c in unicodedata.normalize("NFKC", text) if "!" <= c <= "~")
+            raise InputError(
+                "number",
+                f"{text!r} has {_describe(ch)} at character {position}; NUMBER is matched as"
+                " exact text, so it takes printable ASCII only, without spaces",
+                f'write "{plain}"' if plain else f'write the number, e.g. "{EXAMPLE_NUMBER}"',
+            )
+
+
+def _visible_name(text: str) -> None:
+    """Refuse control and invisible formatting characters (Unicode Cc, Cf) in a name: the
+    portal stores them, and two names that read the same would differ."""
+    for position, ch in enumerate(text, 1):
+        if unicodedata.category(ch) in ("Cc", "Cf"):
+            raise InputError(
+                "name",
+                f"{text!r} has {_describe(ch)} at character {position}; a name takes no control"
+                " or invisible formatting characters",
+                "delete it (retype the name rather than paste it)",
+            )
 
 
 def number(value: object) -> str:
@@ -93,7 +118,7 @@ def number(value: object) -> str:
         example=EXAMPLE_NUMBER,
         maximum=NUMBER_MAX,
         empty=("is empty", f'write the line\'s number, e.g. "{EXAMPLE_NUMBER}"'),
-        refuse=_no_whitespace,
+        refuse=_plain_number,
     )
 
 
@@ -108,6 +133,7 @@ def name(value: object) -> str:
             "is empty; the portal's clean-up agent deletes nameless lines after 90 days unused",
             "give the line a name",
         ),
+        refuse=_visible_name,
     )
 
 

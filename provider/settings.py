@@ -8,6 +8,7 @@ portal wants a longer timeout, an Enterprise plan a bigger rate).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -75,7 +76,7 @@ def tuning_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Tuning
             rate, burst = float(text_rate), int(text_burst)
         except ValueError:
             rate = burst = 0
-        if rate <= 0 or burst < 1:
+        if not _positive_finite(rate) or burst < 1:
             raise _bad("rate_limit", limit, "requests per second / burst, e.g. 5/250 (Enterprise)")
     return Tuning((CONNECT_TIMEOUT, timeout), rate, burst, deadline)
 
@@ -90,9 +91,15 @@ def _positive(
         value = float(text)
     except ValueError:
         value = 0.0
-    if value <= 0:
+    if not _positive_finite(value):
         raise _bad(name, text, f"a number of seconds above 0, e.g. {example}")
     return value
+
+
+def _positive_finite(value: float) -> bool:
+    """float() reads "nan" and "inf" too: a NaN compares false with everything, so it would
+    pass `<= 0` and then make every wait and deadline meaningless."""
+    return math.isfinite(value) and value > 0
 
 
 def _bad(name: str, value: str, expected: str) -> InputError:

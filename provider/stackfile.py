@@ -52,14 +52,15 @@ class PortalSpec:
     allow_deletes: rules.Allowance | None = None  # the mass-delete guard's override, if any
 
 
-def stack_path(stack_name: str, root: str | Path) -> Path:
-    """stacks/<stack>.yaml under the project `root`; InputError when there is none."""
+def stack_path(stack_name: str, root: str | Path, *, must_exist: bool = True) -> Path:
+    """stacks/<stack>.yaml under the project `root`; InputError when there is none
+    (unless not `must_exist`: `export` is about to write it)."""
     if not stack_name or Path(stack_name).name != stack_name or stack_name.startswith("."):
         raise InputError(
             "stack", f"{stack_name!r} is not a plain stack name", "select a stack: pulumi stack"
         )
     path = Path(root) / "stacks" / f"{stack_name}.yaml"
-    if not path.is_file():
+    if must_exist and not path.is_file():
         raise InputError(
             "stack",
             f"stack {stack_name!r} has no stack file {path}",

@@ -5,21 +5,23 @@ must be kept where the next run (a new process, next week) finds it, and neither
 in git nor in Pulumi state. One JSON file per (OAuth server, client id) under a
 private directory: the directory 0700 (tightened if it already existed wider, and
 given a `.gitignore` of `*`), each file 0600, written atomically (temp
-file + rename), and every read-refresh-write cycle held under an exclusive
-`flock` so two stacks or pipelines sharing the application never both spend the
-same refresh token (the loser would be locked out with invalid_grant).
+file + rename), and every read-refresh-write cycle held under an exclusive lock
+(the `filelock` package: flock on POSIX, LockFileEx on Windows) so two stacks or
+pipelines sharing the application never both spend the same refresh token (the
+loser would be locked out with invalid_grant).
 
 Which refresh token to use when both the store and the stack config have one:
 the store records the `seed`, a fingerprint of the configured token its chain
-descends from. Config token with the same fingerprint: the store holds its newest
-descendant, use the store. A different config token: the user authorised again
+descends from, and `spent`, the fingerprints of every refresh token the chain
+has traded in since (the newest CHAIN_KEPT). A config token that is the seed or
+one of those is an ancestor of the store's: the store holds its newest
+descendant, use the store. Any other config token: the user authorised again
 and set a new one, use config (the store is overwritten on the next rotation).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -32,12 +34,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import filelock
+
 from provider.errors import CredentialsError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DIRECTORY = "~/.config/bitrix24-lines"
-FORMAT = 1  # bump when the file layout changes; a file of another format is refused
+FORMAT = 2  # bump when the file layout changes; a file of another format is refused
+READABLE = (1, FORMAT)  # format 1 had no `spent`: its chains start empty
+CHAIN_KEPT = 1000  # spent fingerprints remembered: 17 bytes each, years of hourly rotation
 PRIVATE_DIRECTORY = 0o700
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
@@ -58,6 +64,18 @@ class Saved:
     client_endpoint: str = ""  # "https://<portal>/rest/"
     scope: str = ""
     member_id: str = ""
+    spent: tuple[str, ...] = ()  # fingerprints of the refresh tokens traded in, oldest first
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spent", tuple(self.spent))  # JSON gives a list
+
+    def spending(self) -> tuple[str, ...]:
+        """`spent` once this pair's refresh token has been traded for the next pair."""
+        return (*self.spent, fingerprint(self.refresh_token))[-CHAIN_KEPT:]
+
+    def descends_from(self, seed: str) -> bool:
+        """Whether the refresh token with fingerprint `seed` is this chain's start or spent."""
+        return seed == self.seed or seed in self.spent
 
 
 @dataclass(frozen=True)
@@ -77,8 +95,8 @@ def choose(saved: Saved | None, refresh_token: str | None, access_token: str | N
             return Chosen(saved.seed, saved.refresh_token, saved.access_token, saved)
         return Chosen(None, None, access_token, None)
     seed = fingerprint(refresh_token)
-    if saved is not None and saved.seed == seed:
-        return Chosen(seed, saved.refresh_token, saved.access_token, saved)
+    if saved is not None and saved.descends_from(seed):
+        return Chosen(saved.seed, saved.refresh_token, saved.access_token, saved)
     return Chosen(seed, refresh_token, access_token, None)
 
 
@@ -102,7 +120,7 @@ class Slot:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             found = data["format"]
-            if found != FORMAT:
+            if found not in READABLE:
                 raise CredentialsError(
                     f"the token store file {self.path} has format {found!r}; this version of"
                     f" the provider reads format {FORMAT}",
@@ -135,7 +153,9 @@ class Slot:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
             raise
-        directory = os.open(self.path.parent, os.O_RDONLY)
+        if not hasattr(os, "O_DIRECTORY"):  # Windows cannot open a directory to sync it:
+            return  # the rename is then as durable as the file system makes it
+        directory = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(directory)
         finally:
@@ -188,9 +208,15 @@ class TokenStore:
         rename on every write, so a lock on it would guard a file nobody reads next.
         """
         path = self.path(oauth_server, client_id)
+        # A new lock object per use: each holds its own file handle, so two threads of one
+        # process exclude each other as two processes do. No silent fallback to a lock by
+        # file existence, which a killed run would leave behind.
+        lock = filelock.FileLock(
+            path.with_suffix(".lock"), mode=0o600, fallback_to_soft=False, preserve_lock_file=True
+        )
         try:
             self._ensure_directory()
-            fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            lock.acquire()
         except OSError as err:
             raise CredentialsError(
                 f"the token store {self.directory} is not usable ({err.strerror})",
@@ -198,10 +224,9 @@ class TokenStore:
                 " directory outside any repository",
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield Slot(path)
         finally:
-            os.close(fd)  # closing releases the flock
+            lock.release()
 
     def load(self, oauth_server: str, client_id: str) -> Saved | None:
         """The application's entry, read under its lock."""

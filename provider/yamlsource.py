@@ -13,10 +13,11 @@ What the values mean is the caller's business: see `provider.stackfile`.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
@@ -130,15 +131,44 @@ def to_data(node: Node) -> object:
     return {getattr(key, "text", repr(key)): to_data(value) for key, value in node.pairs}
 
 
-def _decode(path: str) -> str:
-    """The file's text, once it is known to be small, UTF-8 and indented with spaces."""
+_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def _read_regular_file(path: str) -> bytes:
+    """Up to MAX_FILE_BYTES + 1 bytes of a regular file; anything else is refused unread.
+
+    Opening without blocking, then asking the open file what it is, means a FIFO
+    (whose reader waits for a writer forever) or a device cannot hang `validate`,
+    and nothing can be swapped in between the check and the read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with Path(path).open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
+        fd = os.open(path, flags)
     except OSError as err:
         raise InputError(
             "stack file", f"cannot read {path} ({err.strerror})", "check the path"
         ) from err
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise InputError(
+            "stack file",
+            f"{path} is {_KINDS.get(stat.S_IFMT(mode), 'not a file')}, not a regular file",
+            "point at the stack file itself, a plain YAML file",
+        )
+    with os.fdopen(fd, "rb") as stream:
+        return stream.read(MAX_FILE_BYTES + 1)
+
+
+def _decode(path: str) -> str:
+    """The file's text, once it is known to be small, UTF-8 and indented with spaces."""
+    data = _read_regular_file(path)
     if len(data) > MAX_FILE_BYTES:
         raise StackFileError(path, 1, 1, "file", f"is over {MAX_FILE_BYTES:,} bytes", _SPLIT)
     if (lines := data.count(b"\n") + (not data.endswith(b"\n"))) > MAX_SOURCE_LINES:

@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
+from typing import IO
 
 import grpc
 from google.protobuf import empty_pb2, json_format
@@ -38,7 +39,12 @@ Context = grpc.ServicerContext
 
 VERSION = "3.274.1"  # the release whose exec script this host drives; reported to `pulumi about`
 EXEC_NAME = "pulumi-language-python-exec"
+ORPHAN_CHECK_INTERVAL = 0.5  # seconds between two looks at whether the engine is still there
 USER_ACTIONABLE_EXIT = 32  # the exec script printed a message for the user: bail quietly
+# The exec script's exit after a pulumi.RunError, whose message it logged through the engine:
+# with nothing on stderr there is nothing more to say. The official host adds "an unhandled
+# error occurred: program exited with non-zero exit code: 1" under a handled, clear error.
+RUN_ERROR_EXIT = 1
 
 
 class PythonHost(language_pb2_grpc.LanguageRuntimeServicer):
@@ -85,10 +91,15 @@ class PythonHost(language_pb2_grpc.LanguageRuntimeServicer):
         return iter(())
 
     def Cancel(self, request: empty_pb2.Empty, context: Context) -> empty_pb2.Empty:
+        self.kill_programs()
+        return empty_pb2.Empty()
+
+    def kill_programs(self) -> None:
+        """End every program this host started: once the engine cancels or is gone, a
+        program has no one to register resources with, and would otherwise live on."""
         with self.lock:
             for proc in self.running:
-                proc.send_signal(signal.SIGINT)
-        return empty_pb2.Empty()
+                proc.kill()
 
     def Run(self, request: language_pb2.RunRequest, context: Context) -> language_pb2.RunResponse:
         info = request.info
@@ -106,19 +117,33 @@ class PythonHost(language_pb2_grpc.LanguageRuntimeServicer):
         env.pop("PYTHONHOME", None)
         env["PULUMI_CONFIG"] = json.dumps(dict(request.config))
         env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
-        proc = subprocess.Popen(args, env=env, cwd=request.pwd or None)
+        proc = subprocess.Popen(args, env=env, cwd=request.pwd or None, stderr=subprocess.PIPE)
         with self.lock:
             self.running.add(proc)
         try:
+            printed = forward(proc.stderr, sys.stderr.buffer)
             code = proc.wait()
         finally:
             with self.lock:
                 self.running.discard(proc)
         if code == 0:
             return language_pb2.RunResponse()
-        if code == USER_ACTIONABLE_EXIT:
+        if code == USER_ACTIONABLE_EXIT or (code == RUN_ERROR_EXIT and not printed):
             return language_pb2.RunResponse(bail=True)
         return language_pb2.RunResponse(error=f"program exited with non-zero exit code: {code}")
+
+
+def forward(source: IO[bytes] | None, sink: IO[bytes]) -> bool:
+    """Copy the program's stderr to ours (the engine shows it) until it closes; whether
+    anything came."""
+    printed = False
+    if source is None:
+        return printed
+    for chunk in iter(lambda: source.read1(65536), b""):
+        printed = True
+        sink.write(chunk)
+        sink.flush()
+    return printed
 
 
 def virtualenv_python(root: str, venv: str | None) -> Path | None:
@@ -169,24 +194,26 @@ def main() -> None:
         futures.ThreadPoolExecutor(max_workers=4),
         options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)],
     )
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(
-        PythonHost(exec_script.absolute(), args.engine), server
-    )
+    host = PythonHost(exec_script.absolute(), args.engine)
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(host, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(port, flush=True)
     for signum in (signal.SIGINT, signal.SIGTERM):  # the engine interrupts plugins when done
-        signal.signal(signum, lambda *_: server.stop(0))
-    stop_when_orphaned(server, os.getppid())
+        signal.signal(signum, lambda *_: (host.kill_programs(), server.stop(0)))
+    stop_when_orphaned(server, host, os.getppid())
     server.wait_for_termination()
 
 
-def stop_when_orphaned(server: grpc.Server, engine_pid: int) -> None:
-    """Exit if the engine dies without stopping us (the official host health-checks it)."""
+def stop_when_orphaned(server: grpc.Server, host: PythonHost, engine_pid: int) -> None:
+    """Exit, and end the program, if the engine dies without stopping us (the official host
+    health-checks it). The program goes first: a Run call waits for it, and the server's
+    threads are joined at exit."""
 
     def watch() -> None:
         while os.getppid() == engine_pid:
-            time.sleep(1)
+            time.sleep(ORPHAN_CHECK_INTERVAL)
+        host.kill_programs()
         server.stop(0)
 
     threading.Thread(target=watch, daemon=True).start()

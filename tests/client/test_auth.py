@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from provider import errors
-from provider.auth import OAuth, Webhook, authorise, settings_from
+from provider.auth import OAuth, Webhook, authorise, newest_refresh_token, settings_from
 from provider.oauth import exchange_code, token_request
 from provider.tokenstore import TokenStore, fingerprint
 
@@ -93,7 +94,7 @@ def test_missing_secret_names_exactly_that_key(leaks) -> None:
 
 
 def test_missing_refresh_token_with_an_empty_store(tmp_path: Path, leaks) -> None:
-    with leaks.raises(errors.CredentialsError, match="bitrix24:refreshToken"):
+    with leaks.raises(errors.CredentialsError, match="bitrix24:refreshToken") as info:
         settings_from(
             {
                 "bitrix24:clientId": "app.x",
@@ -102,6 +103,27 @@ def test_missing_refresh_token_with_an_empty_store(tmp_path: Path, leaks) -> Non
             },
             {},
         )
+    assert f"the token store ({tmp_path}/app.x@oauth.bitrix.info.json)" in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("config", "environ", "named"),
+    [
+        ({}, {"BITRIX24_TOKEN_STORE": ""}, "BITRIX24_TOKEN_STORE is set but empty"),
+        ({"bitrix24:tokenStore": " "}, {}, "bitrix24:tokenStore is set but empty"),
+    ],
+)
+def test_an_empty_token_store_setting_is_an_error_not_the_home_folder(
+    config: dict, environ: dict, named: str, leaks
+) -> None:
+    settings = {"bitrix24:clientId": "app.x", "bitrix24:clientSecret": SECRET, **config}
+    with leaks.raises(errors.CredentialsError) as info:
+        settings_from(settings, {"BITRIX24_REFRESH_TOKEN": "r" * 20, **environ})
+    assert str(info.value) == (
+        f"{named}. Fix: point it at a private directory outside any repository, or unset it to"
+        " use ~/.config/bitrix24-lines"
+    )
+    assert not Path(os.environ["HOME"], ".config").exists()
 
 
 @pytest.mark.parametrize("key", ["bitrix24:oauthServer", "bitrix24:webhookUrl"])
@@ -189,6 +211,53 @@ def test_each_new_process_continues_from_the_stores_newest_pair(portal: Portal) 
         client = portal.client(portal.auth(configured))
         assert client.call(GET) == []
     assert oauth_log(portal) == [(200, None)] * 3
+
+
+def test_a_configured_token_the_chain_has_spent_is_superseded_by_the_store(
+    portal: Portal,
+) -> None:
+    """Another stack's config holds a token this chain rotated away: use its newest one."""
+    configured = portal.tokens()
+    portal.sb.expire_access_tokens()
+    portal.client(portal.auth(configured)).call(GET)  # T0 -> T1, into the store
+    rotated_away = {"refresh_token": stored(portal)["refresh_token"]}  # T1, copied elsewhere
+    portal.sb.expire_access_tokens()
+    portal.client(portal.auth(configured)).call(GET)  # T1 -> T2
+    assert stored(portal)["spent"] == [
+        fingerprint(configured["refresh_token"]),
+        fingerprint(rotated_away["refresh_token"]),
+    ]
+    portal.sb.expire_access_tokens()
+    portal.sb.clear_log()
+    assert portal.client(portal.auth(rotated_away, access=False)).call(GET) == []
+    assert oauth_log(portal) == [(200, None)]  # T2 refreshed; T1, spent, never sent
+    assert stored(portal)["seed"] == fingerprint(configured["refresh_token"])
+
+
+def test_a_spent_config_token_hiding_the_environments_names_the_config_rm(
+    portal: Portal, leaks
+) -> None:
+    """An ephemeral pipeline passes its fresh token in the environment, but a spent one left
+    in the stack's config wins: the fix is to remove that one, not to authorise again."""
+    spent = portal.tokens()
+    portal.sb.expire_access_tokens()
+    portal.client(portal.auth(spent, store=False)).call(GET)  # rotated away, nowhere stored
+    config = {
+        "bitrix24:clientId": APP,
+        "bitrix24:clientSecret": SECRET,
+        "bitrix24:refreshToken": spent["refresh_token"],
+        "bitrix24:oauthServer": portal.url,
+        "bitrix24:tokenStore": str(portal.store_dir),
+    }
+    environ = {"BITRIX24_REFRESH_TOKEN": portal.tokens()["refresh_token"]}
+    client = portal.client(settings_from(config, environ))
+    with leaks.raises(errors.ReauthorizationRequired) as err:
+        client.call(GET)
+    assert str(err.value).endswith(
+        "the refresh token is spent or expired. Fix: remove the stack's spent token, which"
+        " hides BITRIX24_REFRESH_TOKEN (config wins over the environment): pulumi config rm"
+        " bitrix24:refreshToken"
+    )
 
 
 def test_a_different_configured_token_means_reauthorised_and_wins(portal: Portal) -> None:
@@ -326,6 +395,45 @@ def test_unreachable_oauth_server_leaks_nothing(portal: Portal, leaks) -> None:
         portal.client(auth).call(GET)
 
 
+def test_a_refused_connection_to_the_oauth_server_was_not_sent(portal: Portal, leaks) -> None:
+    auth = OAuth(APP, SECRET, refresh_token="refresh-token-abcdef", oauth_server="http://[::1]:9")
+    with leaks.raises(errors.TransportError) as info:
+        portal.client(auth).call(GET)
+    assert info.value.maybe_applied is False
+    assert str(info.value).endswith("; it was not sent")
+
+
+def test_an_oauth_server_name_that_does_not_resolve_says_what_to_check(
+    portal: Portal, leaks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolve = socket.getaddrinfo
+
+    def no_dns(host: str, *args: object, **kwargs: object) -> object:
+        if host == "oauth.bitrix24.example":  # the resolver fails as it does offline
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    auth = OAuth(
+        APP,
+        SECRET,
+        refresh_token="refresh-token-abcdef",
+        oauth_server="https://oauth.bitrix24.example",
+    )
+    leaks.add("refresh-token-abcdef")
+    with leaks.raises(errors.CredentialsError) as info:
+        portal.client(auth).call(GET)
+    assert str(info.value) == (
+        "the OAuth server https://oauth.bitrix24.example was not reached: Failed to resolve"
+        " 'oauth.bitrix24.example' ([Errno -2] Name or service not known); nothing was sent, so"
+        " the tokens are as they were. Fix: check the address in bitrix24:oauthServer"
+        " (https://oauth.bitrix.info, or https://oauth.bitrix24.tech for Russian-region portals;"
+        " the sandbox's own address for the sandbox) and that this machine's DNS resolves it (a"
+        " proxy or an offline runner may not), then run again"
+    )
+    assert "may have been applied" not in str(info.value)
+
+
 def test_a_wrong_oauth_server_address_says_so(portal: Portal, leaks) -> None:
     auth = OAuth(
         APP, SECRET, refresh_token="refresh-token-abcdef", oauth_server=f"{portal.url}/not-oauth"
@@ -368,6 +476,27 @@ def test_authorise_stores_the_first_pair_for_every_later_run(portal: Portal, lea
     assert oauth_log(portal) == [(200, None)] * 2  # the code exchange, then one refresh
 
 
+def test_authorising_again_keeps_the_old_chain_as_spent(portal: Portal, leaks) -> None:
+    """A config that still holds a token of the chain an authorisation replaced (another
+    stack of the application, say) starts from the new pair, not from its spent token."""
+    old = portal.tokens()
+    portal.sb.expire_access_tokens()
+    portal.client(portal.auth(old)).call(GET)  # the old chain, rotated once in the store
+    config = {
+        "bitrix24:clientId": APP,
+        "bitrix24:clientSecret": SECRET,
+        "bitrix24:oauthServer": portal.url,
+        "bitrix24:tokenStore": str(portal.store_dir),
+    }
+    code = portal.sb.issue_auth_code(APP)
+    leaks.add(code)
+    authorise(config, {}, code)
+    new = stored(portal)["refresh_token"]
+    assert fingerprint(old["refresh_token"]) in stored(portal)["spent"]
+    stale = {**config, "bitrix24:refreshToken": old["refresh_token"]}
+    assert newest_refresh_token(stale, {}) == new
+
+
 def test_info_describes_the_credential_without_secrets(portal: Portal) -> None:
     auth = portal.auth(access=False)
     portal.client(auth).call(GET)
@@ -398,12 +527,12 @@ def test_a_store_file_of_another_format_is_refused_not_ignored(portal: Portal, l
     portal.client(auth).call(GET)
     (path,) = portal.store_dir.glob("*.json")
     data = json.loads(path.read_text())
-    path.write_text(json.dumps({**data, "format": 2}))
+    path.write_text(json.dumps({**data, "format": 3}))
     with leaks.raises(
-        errors.CredentialsError, match="has format 2; this version of the provider reads format 1"
+        errors.CredentialsError, match="has format 3; this version of the provider reads format 2"
     ):
         portal.auth()
-    assert json.loads(path.read_text())["format"] == 2  # left alone for the version that reads it
+    assert json.loads(path.read_text())["format"] == 3  # left alone for the version that reads it
 
 
 def test_an_existing_store_directory_is_made_private_and_ignored_by_git(

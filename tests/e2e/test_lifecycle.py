@@ -167,6 +167,8 @@ def test_two_stacks_on_two_portals_never_touch_each_others_lines(tmp_path: Path,
     [
         "number_float_exponent",
         "number_inner_whitespace",
+        "number_zero_width_space",  # looks exactly like 74951234567
+        "number_fullwidth_digits",
         "duplicate_number",
         "duplicate_key_in_line",
         "tab_indentation",

@@ -16,7 +16,7 @@ import grpc
 import pytest
 
 from provider.sandbox import Sandbox
-from tests.provider.host import PROVIDER, Host, host_env, last_line, with_provider
+from tests.provider.host import PROVIDER, Host, host_env, with_provider
 
 APP = "local.5f1e2d3c4b.11223344"
 SECRET = "client-secret-never-shown-0123456789"
@@ -117,13 +117,16 @@ class Stack:
         assert not leaked, f"{len(leaked)} secret(s) in: {text}"
 
     def failure(self, err: pytest.ExceptionInfo[grpc.RpcError]) -> str:
-        """The provider's exception line from a failed call, after checking it leaks nothing."""
+        """The provider's message from a failed call, after checking it leaks nothing and
+        reads as users see it in `pulumi up`: one line, no traceback, at most one fix."""
         rpc_error = err.value
         assert rpc_error.code() == grpc.StatusCode.UNKNOWN
         details = rpc_error.details()
         self.assert_clean(details)
         self.assert_clean(str(rpc_error.debug_error_string()))
-        return last_line(details)
+        message = details.strip()
+        assert "\n" not in message and message.count("Fix:") <= 1, details
+        return message
 
 
 @pytest.fixture

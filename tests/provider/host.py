@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,11 +70,12 @@ class Diff:
 class Host:
     """One provider host process and a gRPC stub to it; `close()` kills it."""
 
-    def __init__(self, env: Mapping[str, str], stderr_path: Path) -> None:
+    def __init__(self, env: Mapping[str, str], stderr_path: Path, args: Sequence[str] = ()) -> None:
+        """`args` as the engine passes them: its own address, to a provider that watches it."""
         self.stderr_path = stderr_path
         self._stderr = open(stderr_path, "wb")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            [str(PYTHON), "-u", "-m", "pulumi.dynamic"],
+            [str(PYTHON), "-u", "-m", "pulumi.dynamic", *args],
             cwd=ROOT,
             env=dict(env),
             stdin=subprocess.DEVNULL,
@@ -192,11 +193,6 @@ def host_env(home: Path) -> dict[str, str]:
     return env
 
 
-def last_line(details: str) -> str:
-    """The exception line of a traceback the host sent as a gRPC error's details."""
-    return details.rstrip("\n").rsplit("\n", 1)[-1]
-
-
 __all__ = [
     "PROVIDER",
     "PYTHON",
@@ -204,7 +200,6 @@ __all__ = [
     "Diff",
     "Host",
     "host_env",
-    "last_line",
     "secret",
     "struct",
     "with_provider",

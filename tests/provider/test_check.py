@@ -22,9 +22,8 @@ def test_defaults_and_trimming(offline_host: Host) -> None:
         "number": "+74951234567",
         "name": "+74951234567",
         "crm_auto_create": True,
-        "adopt": False,
         "__provider": PROVIDER,
-    }
+    }  # no `adopt: false`: the default would be printed on every line of `preview --diff`
 
 
 def test_given_values_are_kept_and_trimmed(offline_host: Host) -> None:
@@ -73,8 +72,22 @@ def test_plain_http_is_accepted_on_loopback_only(offline_host: Host) -> None:
         (
             "number",
             "7495 123",
-            "'7495 123' contains whitespace. Fix: remove the spaces; the portal"
-            " matches NUMBER as an exact string",
+            "'7495 123' has U+0020 SPACE at character 5; NUMBER is matched as exact text, so it"
+            ' takes printable ASCII only, without spaces. Fix: write "7495123"',
+        ),
+        (
+            "number",
+            "7495\u200b1234567",
+            "'7495\\u200b1234567' has U+200B ZERO WIDTH SPACE at character 5; NUMBER is matched"
+            " as exact text, so it takes printable ASCII only, without spaces. Fix: write"
+            ' "74951234567"',
+        ),
+        (
+            "name",
+            "Sales\u202e",
+            "'Sales\\u202e' has U+202E RIGHT-TO-LEFT OVERRIDE at character 6; a name takes no"
+            " control or invisible formatting characters. Fix: delete it (retype the name rather"
+            " than paste it)",
         ),
         (
             "name",
@@ -159,4 +172,4 @@ def test_values_unknown_during_preview_are_left_for_up(offline_host: Host) -> No
     assert failures == []
     # Unknowns go back to the engine as unknowns (read back here as absent); no name is
     # made up before the number it derives from is known.
-    assert inputs == {"portal": PORTAL, "adopt": False, "__provider": PROVIDER}
+    assert inputs == {"portal": PORTAL, "__provider": PROVIDER}

@@ -25,12 +25,16 @@ def test_ids_are_the_portals_for_several_lines(stack: Stack, host: Host) -> None
     assert len(set(ids)) == 3
 
 
-def test_read_returns_outputs_and_inputs(stack: Stack, hosts: Callable[..., Host]) -> None:
-    id_, outs = hosts().create(stack.line("74951234567", "Sales", False))
+def test_read_of_an_undrifted_line_keeps_the_inputs(
+    stack: Stack, hosts: Callable[..., Host]
+) -> None:
+    """No inputs back: the engine keeps the state's (with `adopt`), so a refresh shows no diff;
+    a drifted line gets the portal's values as inputs (tests/provider/test_refresh.py)."""
+    id_, outs = hosts().create(stack.line("74951234567", "Sales", False, adopt=True))
     got_id, got_outs, got_inputs = hosts().read(id_, outs)  # a refresh: a new process
     assert got_id == id_
     assert got_outs == outs
-    assert got_inputs == {key: value for key, value in outs.items() if key != "member_id"}
+    assert got_inputs is None
 
 
 def test_reads_in_one_process_cost_one_get(stack: Stack, hosts: Callable[..., Host]) -> None:
@@ -53,21 +57,22 @@ def test_update_sends_only_the_changed_name(stack: Stack, host: Host) -> None:
     olds = stack.outs("74951234567", "Old", True)
     news = stack.line("74951234567", "New", True)
     outs = host.update(str(seeded), olds, news)
-    assert outs == stack.outs("74951234567", "New", True)
+    assert outs == stack.outs("74951234567", "New", False)  # what the portal holds, not news
     held = stack.lines()["74951234567"]
     assert (held["ID"], held["NAME"], held["CRM_AUTO_CREATE"]) == (seeded, "New", "N")
-    assert [e["method"] for e in stack.log()] == [UPDATE]
+    assert [e["method"] for e in stack.log()] == [UPDATE, GET]
 
 
 def test_update_sends_only_the_changed_flag(stack: Stack, host: Host) -> None:
-    """The name was changed by hand: a flag change must not write the old name back."""
+    """The name was changed by hand: a flag change must not write the old name back, and
+    state must record the name the portal holds, so the next plan shows the rename."""
     id_, outs = host.create(stack.line("74951234567", "Sales", True))
     stack.sb.rename_line(APP, "74951234567", "Renamed by hand")
     new_outs = host.update(id_, outs, stack.line("74951234567", "Sales", False))
-    assert new_outs == stack.outs("74951234567", "Sales", False)
+    assert new_outs == stack.outs("74951234567", "Renamed by hand", False)
     held = stack.lines()["74951234567"]
     assert (str(held["ID"]), held["NAME"], held["CRM_AUTO_CREATE"]) == (id_, "Renamed by hand", "N")
-    assert [e["method"] for e in stack.log()] == [ADD, UPDATE]
+    assert [e["method"] for e in stack.log()] == [ADD, UPDATE, GET]
 
 
 def test_update_of_both_fields(stack: Stack, host: Host) -> None:

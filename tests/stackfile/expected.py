@@ -18,6 +18,14 @@ _NAMELESS = (
     "name: is empty; the portal's clean-up agent deletes nameless lines after 90 days unused. "
     "Fix: give the line a name"
 )
+_ASCII_ONLY = (
+    "NUMBER is matched as exact text, so it takes printable ASCII only, without spaces."
+    ' Fix: write "74951234567"'
+)
+_INVISIBLE = (
+    "a name takes no control or invisible formatting characters."
+    " Fix: delete it (retype the name rather than paste it)"
+)
 _LINE_KEYS = "number, name, crm_auto_create, adopt, protect"
 _EMPTY_FILE = "1:1: file: is empty. Fix: declare portal: and lines: (see sandbox.yaml)"
 _LINES_EMPTY = (
@@ -52,8 +60,30 @@ BAD: dict[str, list[str]] = {
         f'{_NUMBER_QUOTE} "2024-01-31"'
     ],
     "number_inner_whitespace": [
-        "3:13: number: '7495 123 45 67' contains whitespace. "
-        "Fix: remove the spaces; the portal matches NUMBER as an exact string"
+        f"3:13: number: '7495 123 45 67' has U+0020 SPACE at character 5; {_ASCII_ONLY}"
+    ],
+    "number_fullwidth_digits": [
+        "3:13: number: '\uff17\uff14\uff19\uff15\uff11\uff12\uff13\uff14\uff15\uff16\uff17'"
+        " has U+FF17 FULLWIDTH DIGIT SEVEN at character 1;"
+        f" {_ASCII_ONLY}"
+    ],
+    "number_zero_width_space": [
+        r"3:13: number: '7495\u200b1234567' has U+200B ZERO WIDTH SPACE at character 5;"
+        f" {_ASCII_ONLY}"
+    ],
+    "number_bidi_override": [
+        r"3:13: number: '\u202e74951234567' has U+202E RIGHT-TO-LEFT OVERRIDE at character 1;"
+        f" {_ASCII_ONLY}"
+    ],
+    "number_nul": [
+        r"3:13: number: '74951234567\x00' has U+0000 (a control character) at character 12;"
+        f" {_ASCII_ONLY}"
+    ],
+    "name_zero_width_space": [
+        r"4:11: name: 'Sales\u200b' has U+200B ZERO WIDTH SPACE at character 6; " + _INVISIBLE
+    ],
+    "name_control_tab": [
+        r"4:11: name: 'Sales\tdesk' has U+0009 (a control character) at character 6; " + _INVISIBLE
     ],
     "number_51_characters": [
         "3:13: number: is 51 characters long, over the portal's 50. "

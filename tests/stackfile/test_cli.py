@@ -120,3 +120,17 @@ def test_one_number_on_one_portal_in_two_stacks_is_refused_following_symlinks_on
     )
     (stacks / "b.yaml").unlink()
     assert run("validate", cwd=tmp_path).returncode == 0
+
+
+def test_a_fifo_or_a_directory_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    """Reading a FIFO blocks until someone writes to it: validate must not even open it so."""
+    fifo = tmp_path / "prod.yaml"
+    os.mkfifo(fifo)
+    result = run("validate", str(fifo), str(tmp_path), "stacks/sandbox.yaml")
+    assert result.returncode == 1
+    fix = "Fix: point at the stack file itself, a plain YAML file"
+    assert result.stderr == (
+        f"stack file: {fifo} is a FIFO (named pipe), not a regular file. {fix}\n"
+        f"stack file: {tmp_path} is a directory, not a regular file. {fix}\n"
+    )
+    assert result.stdout.startswith("ok  stacks/sandbox.yaml")

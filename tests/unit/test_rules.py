@@ -28,8 +28,8 @@ def test_defaults() -> None:
             rules.number,
             "7 " * 30,
             "number: '7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7"
-            " 7 7' contains whitespace. Fix: remove the spaces; the portal matches NUMBER as an"
-            " exact string",
+            " 7 7' has U+0020 SPACE at character 2; NUMBER is matched as exact text, so it takes"
+            f' printable ASCII only, without spaces. Fix: write "{"7" * 30}"',
         ),
         (
             rules.number,

@@ -47,3 +47,16 @@ def test_a_bad_value_names_its_key_and_an_example(config: dict, message: str) ->
     with pytest.raises(InputError) as info:
         tuning_from(config, {})
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "infinity", "0", "-0.5", "1e999"])
+@pytest.mark.parametrize("key", ["bitrix24:requestTimeout", "bitrix24:deadline"])
+def test_seconds_refuse_nan_infinity_and_non_positive_values(key: str, value: str) -> None:
+    with pytest.raises(InputError, match=f"^{key}: '{value}' is not a number of seconds above 0"):
+        tuning_from({key: value}, {})
+
+
+@pytest.mark.parametrize("value", ["nan/50", "inf/50", "0/50", "-1/50", "2/0"])
+def test_a_rate_limit_refuses_nan_infinity_and_non_positive_values(value: str) -> None:
+    with pytest.raises(InputError, match=f"^bitrix24:rateLimit: '{value}' is not requests"):
+        tuning_from({}, {"BITRIX24_RATE_LIMIT": value})
