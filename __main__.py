@@ -2,33 +2,46 @@
 
 The stack file is checked whole before any resource is declared, so a bad file
 fails `pulumi preview` with file:line:column and no call reaches the portal.
+Then the mass-delete guard compares it with what the last run left in state:
+a run that would delete or replace too many lines stops here, before the engine
+can change anything, in `preview` and in a bare `pulumi up --yes` alike.
 """
 
 from pathlib import Path
 
 import pulumi
 
+from provider import guard
 from provider.configcheck import check_stack_config
 from provider.errors import InputError
 from provider.resource import ExternalLine
 from provider.stackfile import load, stack_path
+from provider.stackstate import previous_lines
 
 try:
     check_stack_config()
     spec = load(stack_path(pulumi.get_stack(), Path(__file__).parent))
+    declared = {line.number: spec.portal for line in spec.lines}
+    warning = guard.check(guard.changes(previous_lines(), declared), spec.allow_deletes, spec.path)
 except InputError as err:
     raise pulumi.RunError(str(err)) from None
+if warning:
+    pulumi.log.warn(warning)
 
-lines = {
-    line.number: ExternalLine(
+declared_lines = [
+    ExternalLine(
         line.number,  # the logical name: re-ordering the file changes nothing
         portal=spec.portal,
         number=line.number,
         name=line.name,
         crm_auto_create=line.crm_auto_create,
         adopt=line.adopt,
+        opts=pulumi.ResourceOptions(protect=line.protect),
     )
     for line in spec.lines
-}
+]
+# Three short outputs that never grow in `preview --diff`: the line IDs are in state
+# (`pulumi stack --show-ids`), and the guard reads the lines from state, not from here.
 pulumi.export("portal", spec.portal)
-pulumi.export("line_ids", {number: line.id for number, line in lines.items()})
+pulumi.export("member_id", declared_lines[0].member_id)  # the portal's identity
+pulumi.export("lines", len(declared_lines))

@@ -71,6 +71,11 @@ class Auth(Protocol):
         """What this credential is, as far as known without asking the portal."""
         ...
 
+    def identity(self, *, learn: bool = False) -> str:
+        """The portal's member_id, the same under any address; "" when not known. `learn`
+        may spend a token refresh to find out."""
+        ...
+
 
 def _checked_url(setting: str, url: str) -> str:
     """Refuse what provider.urls refuses: the token or webhook code must not leak."""
@@ -127,6 +132,9 @@ class Webhook:
     def info(self) -> AuthInfo:
         return AuthInfo("webhook", self.portal, "", "", None)
 
+    def identity(self, *, learn: bool = False) -> str:
+        return ""  # a webhook carries no portal identity
+
 
 class OAuth:
     """A local application's tokens; refreshes them when the portal says so, and keeps
@@ -155,10 +163,11 @@ class OAuth:
         saved = store.load(self.oauth_server, client_id) if store else None
         chosen = choose(saved, refresh_token, access_token)
         if chosen.refresh_token is None and chosen.access_token is None:
+            looked = store.path(self.oauth_server, client_id) if store else "no token store"
             raise CredentialsError(
                 f"no refresh token for {client_id} in the stack config, the environment or"
-                f" the token store",
-                how_to_set("refresh_token"),
+                f" the token store ({looked})",
+                f"{how_to_set('refresh_token')}; or authorise: python -m provider auth --code",
             )
         self._seed = chosen.seed
         self._state = chosen.saved or Saved(
@@ -212,6 +221,15 @@ class OAuth:
                         " the next run will find only a spent refresh token",
                         f"make the token store writable, then {AUTHORISE_FIX}",
                     ) from None
+
+    def identity(self, *, learn: bool = False) -> str:
+        """The member_id of the last token reply. Before any reply (the access token came
+        from config) only a refresh can tell, as the OAuth server alone says which portal a
+        token belongs to: `learn` spends one, and the store keeps the answer."""
+        state = self._state
+        if learn and not state.member_id and state.refresh_token:
+            self.renew(state.access_token)
+        return self._state.member_id
 
     @staticmethod
     def _expired(state: Saved) -> bool:
@@ -307,7 +325,19 @@ def _config_hides_environment(config: Mapping[str, str], environ: Mapping[str, s
 
 
 def _store(config: Mapping[str, str], environ: Mapping[str, str]) -> TokenStore:
-    return TokenStore(read(config, environ, "token_store") or DEFAULT_DIRECTORY)
+    """The configured store; one set to an empty value is an error, not the default:
+    an unset variable in a pipeline would otherwise send tokens to the home folder."""
+    directory = read(config, environ, "token_store")
+    if directory is None:
+        key, env = SETTINGS["token_store"]
+        empty = [name for name, source in ((key, config), (env, environ)) if name in source]
+        if empty:
+            raise CredentialsError(
+                f"{' and '.join(empty)} {'is' if len(empty) == 1 else 'are'} set but empty",
+                f"point it at a private directory outside any repository, or unset it to use"
+                f" {DEFAULT_DIRECTORY}",
+            )
+    return TokenStore(directory or DEFAULT_DIRECTORY)
 
 
 def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth:
@@ -333,18 +363,37 @@ def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth
     )
 
 
-def authorise(config: Mapping[str, str], environ: Mapping[str, str], code: str) -> AuthInfo:
-    """`python -m provider auth --code <code>`: trade an authorization code for the first
+def known_portal(config: Mapping[str, str], environ: Mapping[str, str]) -> str | None:
+    """The portal these credentials belong to, when they say: a webhook's address, or the
+    one the OAuth server named in the last token reply the token store kept."""
+    return settings_from(config, environ).info().portal or None
+
+
+def authorise(
+    config: Mapping[str, str],
+    environ: Mapping[str, str],
+    code: str,
+    server_domain: str | None = None,
+) -> AuthInfo:
+    """`python -m provider auth --code`: trade an authorization code for the first
     pair and keep it in the token store, where every later run finds it.
 
     A refresh token still set in config is recorded as the pair's seed, so the store
     supersedes it; otherwise that spent token would win as a "re-authorisation". The
     chain it replaces is remembered as spent, so a config anywhere still holding one of
     its tokens is superseded too. An unreadable entry is simply replaced: this is how
-    a person gets past one.
+    a person gets past one. `server_domain`, from the address the portal redirected to,
+    is the OAuth server the portal uses: another one than configured would refuse the
+    code, so say so first.
     """
     client_id, secret = _application(config, environ)
     server = _oauth_server(config, environ)
+    if server_domain and server_domain != urlsplit(server).netloc:
+        raise CredentialsError(
+            f"the portal uses the OAuth server {server_domain}, bitrix24:oauthServer is {server}",
+            f"set it to that server's address: {how_to_set('oauth_server', secret=False)} with"
+            f" https://{server_domain}, then authorise again with a new code",
+        )
     grant = exchange_code(server, client_id, secret, code)
     seed = fingerprint(read(config, environ, "refresh_token") or grant.refresh_token)
     with _store(config, environ).locked(server, client_id) as slot:
@@ -364,8 +413,13 @@ def newest_refresh_token(config: Mapping[str, str], environ: Mapping[str, str]) 
     secret store of their own (README: "Credentials for pipelines")."""
     client_id, _ = _application(config, environ)
     server = _oauth_server(config, environ)
-    saved = _store(config, environ).load(server, client_id)
+    store = _store(config, environ)
+    saved = store.load(server, client_id)
     chosen = choose(saved, read(config, environ, "refresh_token"), None)
     if chosen.refresh_token is None:
-        raise CredentialsError(f"no refresh token is known for {client_id}", AUTHORISE_FIX)
+        raise CredentialsError(
+            f"no refresh token is known for {client_id} (not in the config, the environment or"
+            f" the token store's {store.path(server, client_id)})",
+            AUTHORISE_FIX,
+        )
     return chosen.refresh_token

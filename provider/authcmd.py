@@ -8,6 +8,7 @@ refresh token to a pipeline's secret store.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import subprocess
@@ -15,21 +16,30 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from provider import auth as credentials
 from provider import portals, stackfile
 from provider.auth import AuthInfo
 from provider.errors import Bitrix24Error, CredentialsError, InputError
 
+PORTAL_FIX = "pass --portal https://<your-portal>.bitrix24.com"
+
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.stray is not None and not args.code:
+            raise InputError(
+                "command line",
+                "has an argument without an option",
+                "see python -m provider auth --help",
+            )
         config = stack_config(args.stack) if args.stack else {}
         if args.print_refresh_token:
             print(credentials.newest_refresh_token(config, os.environ))
             return 0
         if args.code:
-            info = credentials.authorise(config, os.environ, args.code)
+            info = credentials.authorise(config, os.environ, *read_code(args.stray))
         else:
             info = check(args, config)
     except Bitrix24Error as err:
@@ -46,13 +56,47 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_code(stray: str | None) -> tuple[str, str | None]:
+    """The authorization code from stdin, or a prompt on a terminal; never from argv,
+    where it would stay in the shell's history and the process list. A pasted address
+    (`...?code=...&server_domain=...`) is taken apart: (code, the OAuth server it names)."""
+    if stray is not None:
+        raise InputError(
+            "--code",
+            "takes no value: a code on the command line stays in the shell history",
+            "run `python -m provider auth --code` and paste the code (or the whole address"
+            " the portal redirected to) when asked, or pipe it in",
+        )
+    if sys.stdin.isatty():
+        text = getpass.getpass("Authorization code (or the address the portal redirected to): ")
+    else:
+        text = sys.stdin.readline()
+    text, server_domain = text.strip(), None
+    if "code=" in text:
+        query = parse_qs(urlsplit(text).query or text)
+        text, server_domain = query.get("code", [""])[0], query.get("server_domain", [None])[0]
+    if not text:
+        raise InputError(
+            "code",
+            "is empty",
+            "open https://<portal>/oauth/authorize/?client_id=<client id>, copy the code from"
+            " the address it redirects to, and paste it within 30 seconds",
+        )
+    return text, server_domain
+
+
 def check(args: argparse.Namespace, config: Mapping[str, str]) -> AuthInfo:
-    """Ask the portal who we are (its `scope` method), connecting as the provider would."""
+    """Ask the portal who we are (its `scope` method), connecting as the provider would.
+
+    The portal is --portal, else the stack file's, else the one the credentials name
+    (after `auth --code`, before any stack file exists)."""
     portal = args.portal
     if portal is None and args.stack:
-        portal = stackfile.load(stackfile.stack_path(args.stack, Path())).portal
+        path = stackfile.stack_path(args.stack, Path(), must_exist=False)
+        portal = stackfile.load(path).portal if path.is_file() else None
+    portal = portal or credentials.known_portal(config, os.environ)
     if portal is None:
-        raise InputError("portal", "is unknown", "pass --stack NAME or --portal URL")
+        raise InputError("portal", "is unknown: the credentials do not name it", PORTAL_FIX)
     return portals.client_for(portal, config, os.environ).check()
 
 

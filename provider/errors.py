@@ -9,7 +9,8 @@ a library's exception) are redacted before they get here.
     Bitrix24Error
     ├── InputError (ValueError)          bad stack file or config, caught before any API call
     │   ├── StackFileError                   ... with file, line and column
-    │   └── StackFileErrors                  every StackFileError of one file, together
+    │   ├── StackFileErrors                  every StackFileError of one file, together
+    │   └── UnsafeChange                     a run would delete or replace too many lines
     ├── CredentialsError                 no usable credentials, or the OAuth server refused them
     │   └── ReauthorizationRequired          the refresh token is dead: authorise again
     ├── TransportError                   no HTTP answer (timeout, dropped connection)
@@ -88,6 +89,32 @@ class StackFileErrors(InputError):
             "fix each error listed",
         )
         self.args = ("\n".join(str(err) for err in self.errors),)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class UnsafeChange(InputError):
+    """The mass-delete guard stopped a run before anything changed (provider.guard).
+
+    `deleted` and `replaced` are the numbers at risk, `existing` the lines in state.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        existing: int,
+        deleted: tuple[str, ...],
+        replaced: tuple[str, ...],
+        reason: str,
+        fix: str,
+    ) -> None:
+        self.path = path
+        self.existing = existing
+        self.deleted = deleted
+        self.replaced = replaced
+        InputError.__init__(self, "lines", reason, fix)
+        self.args = (f"{path}: lines: {reason}. Fix: {fix}",)
 
     def __str__(self) -> str:
         return self.args[0]

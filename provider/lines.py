@@ -11,6 +11,10 @@ list decides: exactly as asked means our attempt landed (its ID is fetched with
 an update, the only other call that returns one); different means someone
 else's line (LineExists); absent means add again. Never a duplicate, never a
 lost line.
+
+Writes go through provider.batching, so the writes waiting together share one
+request; an add in a batch that failed as a whole is settled like a lone one, by
+one `get` for all the adds of that batch.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from provider.batching import Coalescer
 from provider.errors import LineExists, LineNotFound, ServerFault, TransportError
 from provider.rest import RestClient
 from provider.retry import Attempts
@@ -73,20 +78,37 @@ class LinesApi:
     Keep one instance per portal for the life of the process: the cache lives here.
     """
 
-    def __init__(self, client: RestClient) -> None:
+    def __init__(self, client: RestClient, *, writes: Coalescer | None = None) -> None:
+        """`writes` defaults to a Coalescer of `client` (tests pass one that they steer)."""
         self._client = client
+        self._writes = writes if writes is not None else Coalescer(client)
         self._lock = threading.Lock()
         self._lines: dict[str, Line] | None = None
         self._fetches_started = 0
         self._cache_fetch = 0  # which fetch the cache came from
         self._fetches_failed = 0
         self._failure: Exception | None = None  # why the last failed fetch failed
+        self._confirm_lock = threading.Lock()
+        self._confirmed: str | None = None  # the identity this address confirmed
+        self._doubt: tuple[Exception, int] | None = None  # an add's failure, the fetch count then
 
     def __repr__(self) -> str:
         return f"LinesApi({self._client!r})"
 
+    def identity(self, *, confirm: bool = False) -> str:
+        """Which portal this is (its member_id, "" when unknowable); see RestClient.identity.
+
+        Confirmed once per process: a move of hundreds of lines asks the portal once.
+        """
+        if not confirm:
+            return self._client.identity()
+        with self._confirm_lock:
+            if self._confirmed is None:
+                self._confirmed = self._client.identity(confirm=True)
+            return self._confirmed
+
     @contextlib.contextmanager
-    def _fetched(self, fresh: bool) -> Iterator[dict[str, Line]]:
+    def _fetched(self, fresh: bool, asked_after: int | None = None) -> Iterator[dict[str, Line]]:
         """The cache, under the lock, fetched first if missing or not fresh enough.
 
         `fresh` needs a `get` that started after the caller asked; threads asking
@@ -95,7 +117,8 @@ class LinesApi:
         a `get` of its own: the failed one already spent a whole retry deadline,
         and callers in turn would each spend another.
         """
-        asked_after = self._fetches_started
+        if asked_after is None:
+            asked_after = self._fetches_started
         failures_seen = self._fetches_failed
         with self._lock:
             if self._lines is None or (fresh and self._cache_fetch <= asked_after):
@@ -125,6 +148,20 @@ class LinesApi:
         with self._fetched(fresh) as lines:
             return lines.get(number)
 
+    def _settle(self, number: str, doubt: Exception) -> Line | None:
+        """The line `number` as a `get` started after `doubt` shows it.
+
+        A failed batch hands the same exception to each of its adds, so the first to
+        settle notes how many gets had started by then, and every add of that batch
+        accepts the first get started after that: one `get` for all of them.
+        """
+        with self._lock:
+            if self._doubt is None or self._doubt[0] is not doubt:
+                self._doubt = (doubt, self._fetches_started)
+            asked_after = self._doubt[1]
+        with self._fetched(True, asked_after) as lines:
+            return lines.get(number)
+
     def _remember(self, number: str, line: Line | None) -> None:
         """Apply our own write to the cache (idempotent, so order with a fetch is moot)."""
         with self._lock:
@@ -148,18 +185,19 @@ class LinesApi:
             if ambiguous is not None:
                 attempts.wait(ambiguous)  # the portal is failing: give it time
             try:
-                result = self._client.call(ADD, params, idempotent=False)
+                result = self._writes.call(ADD, params, idempotent=False)
             except (TransportError, ServerFault) as err:
                 if isinstance(err, TransportError) and not err.maybe_applied:
                     raise
-                ambiguous = err
-            except LineExists:
+                ambiguous = doubt = err
+            except LineExists as err:
                 if ambiguous is None:
                     raise
+                doubt = err  # an earlier attempt may have landed late: look again
             else:
                 self._remember(line.number, line)
                 return str(result["ID"])
-            found = self.find(line.number, fresh=True)
+            found = self._settle(line.number, doubt)
             log.info(
                 "add of %s had no clear answer (%s); the portal has %s",
                 line.number,
@@ -202,7 +240,7 @@ class LinesApi:
 
     def _update(self, params: Mapping[str, str]) -> str:
         try:
-            result = self._client.call(UPDATE, params)
+            result = self._writes.call(UPDATE, params)
         except LineNotFound:
             self._remember(params["NUMBER"], None)
             raise
@@ -235,7 +273,7 @@ class LinesApi:
     def delete(self, number: str) -> bool:
         """Delete the line; False when it was already gone (not an error)."""
         try:
-            self._client.call(DELETE, {"NUMBER": number})
+            self._writes.call(DELETE, {"NUMBER": number})
         except LineNotFound:
             self._remember(number, None)
             return False

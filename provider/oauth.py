@@ -15,14 +15,15 @@ from typing import Any
 
 import requests
 
-from provider import redact
+from provider import redact, transport
 from provider.errors import CredentialsError, ReauthorizationRequired, TransportError
 
 TOKEN_PATH = "/oauth/token/"
 OAUTH_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds for the OAuth server
 AUTHORISE_FIX = (
     "authorise the application again: open https://<portal>/oauth/authorize/?client_id=<client id>"
-    " as an administrator, then run `python -m provider auth --code <code>` within 30 seconds"
+    " as an administrator, then run `python -m provider auth --code` and paste the code within"
+    " 30 seconds"
     " (or set the new pair's refresh token: pulumi config set --secret bitrix24:refreshToken"
     " <token>)"
 )
@@ -30,6 +31,13 @@ AUTHORISE_FIX = (
 INCOMPLETE_FIX = (
     "check that bitrix24:oauthServer is the Bitrix24 OAuth server (https://oauth.bitrix.info,"
     " or https://oauth.bitrix24.tech for Russian-region portals), then run again"
+)
+
+UNRESOLVED_FIX = (
+    "check the address in bitrix24:oauthServer (https://oauth.bitrix.info, or"
+    " https://oauth.bitrix24.tech for Russian-region portals; the sandbox's own address for"
+    " the sandbox) and that this machine's DNS resolves it (a proxy or an offline runner may"
+    " not), then run again"
 )
 
 
@@ -128,8 +136,17 @@ def token_request(
             allow_redirects=False,
         )
     except requests.RequestException as err:
+        unresolved = transport.unresolved(err)
+        if unresolved is not None:
+            raise CredentialsError(
+                f"the OAuth server {oauth_server} was not reached: {unresolved}; nothing was"
+                " sent, so the tokens are as they were",
+                UNRESOLVED_FIX,
+            ) from redact.scrubbed(err)
         cause = redact.redact(f"{type(err).__name__}: {err}")
-        raise TransportError("oauth/token", oauth_server, cause) from redact.scrubbed(err)
+        raise TransportError(
+            "oauth/token", oauth_server, cause, maybe_applied=not transport.never_sent(err)
+        ) from redact.scrubbed(err)
     try:
         body = response.json()
     except ValueError:  # requests' JSONDecodeError; its text is only a position

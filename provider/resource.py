@@ -1,10 +1,13 @@
 """The ExternalLine resource and its dynamic provider: Pulumi semantics only.
 
 What the portal can and cannot do decides the shape of the diff:
-- NUMBER is the line's key and cannot be updated, so a new number (or a new
-  portal) is a replacement. A new number is added before the old one is deleted
-  (they never clash); a new portal address deletes first, since it may be the
-  same portal renamed, and one application cannot hold a NUMBER twice.
+- NUMBER is the line's key and cannot be updated, so a new number is a
+  replacement, the new line added before the old one is deleted (they never clash).
+- A portal address spelled another way is no change (rules.portal normalises it).
+  A new address of the same portal (its member_id, recorded in every line's
+  outputs, is unchanged) is an in-place update with no line call at all; only
+  another portal replaces the lines. Without credentials (a plain preview) the
+  portal cannot be asked: the plan says so and shows an update, which `up` checks.
 - NAME and CRM_AUTO_CREATE update in place, sending only what changed.
 - `adopt` only matters when the line is created: changing it changes nothing. A
   line that already exists exactly as declared is adopted without it: within one
@@ -39,11 +42,12 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from provider import portals, rules
+from provider import moves, portals, rules, urls
 from provider.errors import InputError, LineError, LineExists, LineNotFound
 from provider.failures import reported
 from provider.lines import Line
 
+TYPE = "pulumi-python:dynamic/bitrix24:ExternalLine"  # the type token of ExternalLine below
 log = logging.getLogger(__name__)
 
 REPLACING = ("portal", "number")  # what the portal cannot change in place
@@ -62,25 +66,32 @@ class ExternalLineProvider(ResourceProvider):
     @reported
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = normalise(news)
+        if inputs.get("adopt") is False:
+            del inputs["adopt"]  # the default: `preview --diff` shows `adopt` only when true
         return CheckResult(inputs, failures)
 
     @reported
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        olds = {**olds, "portal": urls.respelled(olds.get("portal"))}
         replaces = [key for key in REPLACING if olds.get(key) != news.get(key)]
         updates = [key for key in UPDATING if olds.get(key) != news.get(key)]
-        return DiffResult(
-            changes=bool(replaces or updates),
-            replaces=replaces,
-            # A new number never clashes with the old one, so the new line is added first
-            # and calls are not lost in between. A new portal address may be the same
-            # portal renamed, whose application cannot hold the NUMBER twice.
-            delete_before_replace="portal" in replaces,
-        )
+        if "portal" in replaces and moves.same_portal(olds, news["portal"]):
+            replaces.remove("portal")
+            updates.append("portal")
+        # The new line is always added before the old one is deleted: a new number never
+        # clashes with the old one, nor does a line on another portal, and calls are not
+        # lost in between.
+        return DiffResult(changes=bool(replaces or updates), replaces=replaces)
 
     @reported
     def create(self, props: dict[str, Any]) -> CreateResult:
         line = as_line(props)
         lines = portals.lines_for(props["portal"])
+        if props.get("adopt") and lines.find(line.number) is not None:
+            # Taking over (an exported file): the run's one cached `get` shows the line is
+            # there, so update it to the declared values and take its ID; `add` would fail.
+            line_id = lines.adopt(line)
+            return CreateResult(line_id, outputs(props["portal"], line, lines.identity()))
         try:
             line_id = lines.add(line)
         except LineExists as err:
@@ -95,7 +106,7 @@ class ExternalLineProvider(ResourceProvider):
                 "" if props.get("adopt") else " exactly as declared, left by an interrupted run",
                 line_id,
             )
-        return CreateResult(line_id, outputs(props["portal"], line))
+        return CreateResult(line_id, outputs(props["portal"], line, lines.identity()))
 
     @reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -103,13 +114,20 @@ class ExternalLineProvider(ResourceProvider):
         found = portals.lines_for(portal).find(props["number"])
         if found is None:
             return ReadResult("", {})  # gone from the portal: refresh drops it from state
-        outs = outputs(portal, found)
-        return ReadResult(id_, outs, dict(outs))  # inputs too: the next diff starts from them
+        outs = outputs(portal, found, portals.lines_for(portal).identity() or _recorded(props))
+        if outs == {key: value for key, value in props.items() if key != "__provider"}:
+            # Undrifted: the state keeps its inputs (`adopt` is not an output), so a refresh
+            # shows no diff. Drifted: record what the portal holds; the next diff starts there.
+            return ReadResult(id_, outs)
+        inputs = {key: value for key, value in outs.items() if key != "member_id"}
+        return ReadResult(id_, outs, inputs)
 
     @reported
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changed = {key: news[key] for key in UPDATING if olds.get(key) != news.get(key)}
         lines = portals.lines_for(news["portal"])
+        if not changed:  # a portal's new address alone needs no line call: the line is there
+            return UpdateResult(outputs(news["portal"], as_line(olds), _recorded(olds)))
         try:
             lines.update(news["number"], **changed)
         except LineNotFound as err:
@@ -121,7 +139,7 @@ class ExternalLineProvider(ResourceProvider):
         # What the portal holds now: the fields sent, the rest as last listed (a name changed
         # by hand is not overwritten in state by an input that was never sent).
         held = lines.find(news["number"]) or as_line(news)
-        return UpdateResult(outputs(news["portal"], held))
+        return UpdateResult(outputs(news["portal"], held, lines.identity() or _recorded(olds)))
 
     @reported
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -135,6 +153,7 @@ class ExternalLine(Resource, module="bitrix24", name="ExternalLine"):
     number: pulumi.Output[str]
     name: pulumi.Output[str]
     crm_auto_create: pulumi.Output[bool]
+    member_id: pulumi.Output[str]  # the portal's identity, "" when the credentials cannot tell
 
     def __init__(
         self,
@@ -153,6 +172,7 @@ class ExternalLine(Resource, module="bitrix24", name="ExternalLine"):
             "name": name,
             "crm_auto_create": crm_auto_create,
             "adopt": adopt,
+            "member_id": None,  # an output only
         }
         super().__init__(ExternalLineProvider(), resource_name, props, opts)
 
@@ -215,11 +235,17 @@ def as_line(props: dict[str, Any]) -> Line:
     return Line(props["number"], props["name"], bool(props["crm_auto_create"]))
 
 
-def outputs(portal: str, line: Line) -> dict[str, Any]:
-    """Everything delete and read need later: they receive outputs, not inputs."""
+def _recorded(props: dict[str, Any]) -> str:
+    """The identity state already holds, kept when the credentials of this run cannot tell."""
+    return str(props.get("member_id") or "")
+
+
+def outputs(portal: str, line: Line, member_id: str) -> dict[str, Any]:
+    """Everything delete, read and a later diff need: they receive outputs, not inputs."""
     return {
         "portal": portal,
         "number": line.number,
         "name": line.name,
         "crm_auto_create": line.crm_auto_create,
+        "member_id": member_id,
     }

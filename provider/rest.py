@@ -21,7 +21,6 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError
 
 from provider import lifeline, redact, rules, urls
 from provider.auth import Auth, AuthInfo
@@ -38,6 +37,7 @@ from provider.errors import (
 from provider.pacing import Pacer, bucket_for
 from provider.retry import Attempts, RetryPolicy, should_retry
 from provider.settings import CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from provider.transport import never_sent
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ DEFAULT_TIMEOUT = (CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)  # (connect, read) sec
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({301, 302, 308})  # 302 included: it is how Bitrix24 says "renamed"
-OTHER_OWNER = "; the new host is in another domain, and the access token goes there too"
 
 
 def _shown(url: str) -> str:
@@ -59,12 +58,8 @@ def _shown(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{port}" if parts.scheme else parts.hostname
 
 
-def _never_sent(err: requests.RequestException) -> bool:
-    """True when the request certainly did not reach the portal (refused, connect timeout)."""
-    if isinstance(err, requests.ConnectTimeout):
-        return True
-    reason = getattr(err.args[0], "reason", None) if err.args else None
-    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError is one too
+def _host(origin: str) -> str:
+    return urlsplit(origin).hostname or ""
 
 
 class RestClient:
@@ -120,6 +115,15 @@ class RestClient:
         """How this client retries; callers that repeat operations of their own reuse it."""
         return self._policy
 
+    def identity(self, *, confirm: bool = False) -> str:
+        """The portal's member_id as far as the credentials know it ("" when they cannot
+        tell). `confirm` asks this address a harmless `scope` first, proving that the
+        credentials, and so the portal they belong to, answer here; and learns the
+        member_id if it is not known yet."""
+        if confirm:
+            self.call("scope")
+        return self._auth.identity(learn=confirm)
+
     def check(self) -> AuthInfo:
         """Who we are on the portal and what we may do, without a secret: for the CLI's
         `auth check`. Asks `scope` (allowed for applications and webhooks alike)."""
@@ -127,8 +131,18 @@ class RestClient:
         scope = ",".join(scopes) if isinstance(scopes, list) else str(scopes)
         return replace(self._auth.info(), portal=self._portal, scope=scope)
 
+    def wait_for_slot(self) -> None:
+        """Wait for room in the rate limit for one request; pass `slot_taken=True` to the
+        call that uses it (provider.batching decides what goes in after the wait)."""
+        self._pacer.acquire()
+
     def call(
-        self, method: str, params: Mapping[str, Any] | None = None, *, idempotent: bool = True
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool = True,
+        slot_taken: bool = False,
     ) -> Any:
         """Run `method` and return its `result`.
 
@@ -140,7 +154,9 @@ class RestClient:
         attempts = Attempts(self._policy, method, self._portal)
         renewed = False
         while True:
-            self._pacer.acquire()  # before taking the token: a long wait must not stale it
+            if not slot_taken:  # before taking the token: a long wait must not stale it
+                self._pacer.acquire()
+            slot_taken = False
             token = self._auth.token()
             try:
                 return self._exchange(method, params, token, attempts)
@@ -196,7 +212,7 @@ class RestClient:
         except requests.RequestException as err:
             cause = redact.redact(f"{type(err).__name__}: {err}")
             raise TransportError(
-                method, self._portal, cause, maybe_applied=not _never_sent(err)
+                method, self._portal, cause, maybe_applied=not never_sent(err)
             ) from redact.scrubbed(err)
         log.debug(
             "%s on %s: HTTP %s in %.0f ms",
@@ -209,7 +225,13 @@ class RestClient:
 
     def _follow(self, method: str, url: str, status: int, location: str) -> str:
         """Where to re-send the same POST. A permanent move (a renamed portal answers
-        302) becomes the address of every later call; 303/307 hold for this call only."""
+        302) becomes the address of every later call; 303/307 hold for this call only.
+
+        The body carries the access token, so it is re-sent only within the portal's
+        own domain (`acme.bitrix24.com` -> `new-acme.bitrix24.com`). A redirect to
+        another domain is refused before anything is sent there: the user accepts it
+        by writing the new address in the stack file, where identity decides the rest.
+        """
         target = urljoin(url, location)
         problem = urls.problem(target)
         if problem is not None:
@@ -222,33 +244,36 @@ class RestClient:
                 " https (or plain http to a loopback address), never with a password in the URL",
             )
         new_portal = urls.origin(target)
-        with self._moved:
-            old_portal = self._portal
-            if status in PERMANENT and new_portal != old_portal:
-                self._portal = new_portal
+        old_portal = self._portal
         if new_portal == old_portal:
             return target
-        elsewhere = urls.registrable(urlsplit(new_portal).hostname or "") != urls.registrable(
-            urlsplit(old_portal).hostname or ""
-        )
-        level = logging.WARNING if elsewhere else logging.INFO
+        if urls.registrable(_host(new_portal)) != urls.registrable(_host(old_portal)):
+            raise RedirectRefused(
+                method,
+                status,
+                "",
+                f"{old_portal} redirects to {new_portal}, in another domain; nothing was sent"
+                " there, as the request carries the access token",
+                f"if {new_portal} is your portal's new address, write portal: {new_portal} in"
+                " the stack file and run again (the same portal keeps its lines); if not,"
+                f" find out why {old_portal} sends you elsewhere",
+            )
+        with self._moved:
+            if status in PERMANENT:
+                self._portal = new_portal
         if status in PERMANENT:
-            log.log(
-                level,
-                "portal %s moved to %s; using the new address (update the stack file)%s",
+            log.info(
+                "portal %s moved to %s; using the new address (update the stack file)",
                 old_portal,
                 new_portal,
-                OTHER_OWNER if elsewhere else "",
             )
         else:
-            log.log(
-                level,
-                "portal %s sent %s to %s for this call (HTTP %s)%s",
+            log.info(
+                "portal %s sent %s to %s for this call (HTTP %s)",
                 old_portal,
                 method,
                 new_portal,
                 status,
-                OTHER_OWNER if elsewhere else "",
             )
         return target
 

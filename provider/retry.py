@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from urllib3.util.retry import Retry
 
@@ -40,6 +40,10 @@ class RetryPolicy:
     backoff_max: float = 30.0
     backoff_jitter: float = 0.5
     connect_retries: int = 2  # quick re-connects inside urllib3 before we count a failure
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+    """The time retries are measured and spent in: a test passes a fake pair, so a wait is
+    recorded rather than slept, and no test depends on how fast the machine is."""
 
     def connection_retry(self) -> Retry:
         """urllib3 Retry for the HTTP adapter: reconnect only, never re-send a sent request."""
@@ -77,17 +81,18 @@ class Attempts:
         method: str,
         portal: str,
         *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
         wall: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` and `sleep` default to the policy's."""
         self._policy = policy
         self._method = method
         self._portal = portal
-        self._clock = clock
-        self._sleep = sleep
+        self._clock = clock or policy.clock
+        self._sleep = sleep or policy.sleep
         self._wall = wall
-        self._start = clock()
+        self._start = self._clock()
         self._last: Exception | None = None
         self._retry = Retry(
             total=None,

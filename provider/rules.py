@@ -9,8 +9,11 @@ the optional properties live here too (`DEFAULTS`, `default_name`).
 
 from __future__ import annotations
 
+import math
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from provider import urls
@@ -22,7 +25,9 @@ NUMBER_MAX = 50  # varchar(50) on the portal
 NAME_MAX = 255  # varchar(255) on the portal
 EXAMPLE_NUMBER = "74951234567"
 
-DEFAULTS: Mapping[str, bool] = MappingProxyType({"crm_auto_create": True, "adopt": False})
+DEFAULTS: Mapping[str, bool] = MappingProxyType(
+    {"crm_auto_create": True, "adopt": False, "protect": False}
+)
 """The value of each optional boolean when it is not given (the API's CRM default is "Y").
 `name` has a default too, computed from the number: see `default_name`."""
 
@@ -140,6 +145,49 @@ def crm_auto_create(value: object) -> bool:
 def adopt(value: object) -> bool:
     """Only a real boolean: adopting takes over a line the portal already has, so no guessing."""
     return _boolean("adopt", value)
+
+
+def protect(value: object) -> bool:
+    """Only a real boolean: it decides whether a line may ever be deleted."""
+    return _boolean("protect", value)
+
+
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?) ?%")
+ALLOW_DELETES_FIX = "write allow_deletes: 12 (a number of lines) or allow_deletes: 40% (a share)"
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """How many lines one run may delete or replace beyond the guard: a count or a share."""
+
+    count: int | None = None
+    percent: float | None = None
+
+    def limit(self, existing: int) -> int:
+        """The number of lines this allowance admits out of `existing`."""
+        if self.count is not None:
+            return self.count
+        return math.floor(existing * (self.percent or 0.0) / 100 + 1e-9)
+
+    def __str__(self) -> str:
+        return str(self.count) if self.count is not None else f"{self.percent:g}%"
+
+
+def allow_deletes(value: object) -> Allowance:
+    """A whole number of lines, or a percentage written with `%` (`40%`, `12.5 %`)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise InputError("allow_deletes", f"{value} is negative", ALLOW_DELETES_FIX)
+        return Allowance(count=value)
+    match = _PERCENT.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise InputError(
+            "allow_deletes", f"must be a count or a percentage, got {value!r}", ALLOW_DELETES_FIX
+        )
+    percent = float(match.group(1))
+    if percent > 100:
+        raise InputError("allow_deletes", f"{value} is over 100%", ALLOW_DELETES_FIX)
+    return Allowance(percent=percent)
 
 
 def portal(value: object) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,8 +22,8 @@ from provider.yamlsource import MappingNode, Node, Scalar, SequenceNode, read, t
 
 MAX_LINES = 2_000  # entries in one stack file; far above any real portal's lines
 
-TOP_KEYS = ("portal", "adopt", "lines")
-LINE_KEYS = ("number", "name", "crm_auto_create", "adopt")
+TOP_KEYS = ("portal", "adopt", "allow_deletes", "lines")
+LINE_KEYS = ("number", "name", "crm_auto_create", "adopt", "protect")
 EXAMPLE_NUMBER = rules.EXAMPLE_NUMBER
 
 _T = TypeVar("_T")
@@ -38,6 +38,8 @@ class LineSpec:
     crm_auto_create: bool
     adopt: bool
     line: int
+    protect: bool = False  # Pulumi's `protect`: the line survives its removal from the file
+    column: int = field(default=1, compare=False)  # with `line`, where messages point
 
 
 @dataclass(frozen=True)
@@ -47,16 +49,18 @@ class PortalSpec:
     path: str
     portal: str
     lines: tuple[LineSpec, ...]
+    allow_deletes: rules.Allowance | None = None  # the mass-delete guard's override, if any
 
 
-def stack_path(stack_name: str, root: str | Path) -> Path:
-    """stacks/<stack>.yaml under the project `root`; InputError when there is none."""
+def stack_path(stack_name: str, root: str | Path, *, must_exist: bool = True) -> Path:
+    """stacks/<stack>.yaml under the project `root`; InputError when there is none
+    (unless not `must_exist`: `export` is about to write it)."""
     if not stack_name or Path(stack_name).name != stack_name or stack_name.startswith("."):
         raise InputError(
             "stack", f"{stack_name!r} is not a plain stack name", "select a stack: pulumi stack"
         )
     path = Path(root) / "stacks" / f"{stack_name}.yaml"
-    if not path.is_file():
+    if must_exist and not path.is_file():
         raise InputError(
             "stack",
             f"stack {stack_name!r} has no stack file {path}",
@@ -110,10 +114,14 @@ class _Checker:
         elif "portal" not in suggested:
             self._rule(root, rules.portal, None)
         adopt = self._flag(keys, "adopt", rules.adopt, default=rules.DEFAULTS["adopt"])
+        allowance = None  # a bad one is recorded as an error, which stops the load
+        if "allow_deletes" in keys:
+            node = keys["allow_deletes"]
+            allowance = self._rule(node, rules.allow_deletes, to_data(node))
         lines = self._lines(root, keys.get("lines"), bool(adopt), "lines" in suggested)
         if portal is None or lines is None:
             return None
-        return PortalSpec(self.path, portal, lines)
+        return PortalSpec(self.path, portal, lines, allowance)
 
     def _lines(
         self, root: MappingNode, node: Node | None, adopt: bool, suggested: bool
@@ -176,9 +184,10 @@ class _Checker:
         crm_default = rules.DEFAULTS["crm_auto_create"]
         crm = self._flag(keys, "crm_auto_create", rules.crm_auto_create, default=crm_default)
         adopt = self._flag(keys, "adopt", rules.adopt, default=default_adopt)
-        if number is None or name is None or crm is None or adopt is None:
+        protect = self._flag(keys, "protect", rules.protect, default=rules.DEFAULTS["protect"])
+        if number is None or name is None or crm is None or adopt is None or protect is None:
             return None
-        return LineSpec(number, name, crm, adopt, entry.line)
+        return LineSpec(number, name, crm, adopt, entry.line, protect, entry.column)
 
     def _keys(
         self, mapping: MappingNode, allowed: tuple[str, ...]

@@ -25,6 +25,7 @@ class Problem(enum.Enum):
 
 def is_loopback(host: str) -> bool:
     """True for addresses that never leave this machine, where plain http is harmless."""
+    host = host.rstrip(".")  # a fully qualified "localhost." is still this machine
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
@@ -55,25 +56,46 @@ def problem(url: str) -> Problem | None:
     return None
 
 
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def origin(url: str) -> str:
-    """`scheme://host[:port]` of a URL `problem` accepted, host in lower case."""
+    """`scheme://host[:port]` of a URL `problem` accepted, in one spelling per address.
+
+    Scheme and host lower-cased, a trailing dot of the host dropped, the port as a
+    plain number and only when it is not the scheme's default: `HTTPS://Acme.Bitrix24.com.:0443/`
+    and `https://acme.bitrix24.com` are one portal, and compare equal everywhere.
+    """
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address keeps its brackets
+    port = parts.port
+    shown = "" if port is None or port == DEFAULT_PORTS.get(scheme) else f":{port}"
+    return f"{scheme}://{host}{shown}"
+
+
+def respelled(portal: object) -> object:
+    """A portal address from older state in today's one spelling (`origin`); anything that
+    is not a URL unchanged. State written before a spelling rule changed compares equal."""
+    return origin(portal) if isinstance(portal, str) and split(portal) else portal
+
+
+THIS_MACHINE = frozenset({"localhost", "127.0.0.1", "::1"})  # one machine, three spellings
 
 
 def registrable(host: str) -> str:
     """The part of `host` one owner controls, roughly: its last two labels.
 
-    `acme.bitrix24.com` and `new-acme.bitrix24.com` share `bitrix24.com`; every
-    loopback address is this machine; any other IP address is only itself. No
-    public-suffix list, so `a.co.uk` and `b.co.uk` look alike: good enough to tell a
-    portal rename from a move to someone else's host.
+    `acme.bitrix24.com` and `new-acme.bitrix24.com` share `bitrix24.com`; `localhost`,
+    `127.0.0.1` and `::1` are this machine; any other IP address (127.0.0.2 included)
+    is only itself. No public-suffix list, so `a.co.uk` and `b.co.uk` look alike: good
+    enough to tell a portal rename from a move to someone else's host.
     """
     host = host.lower().rstrip(".")
-    if is_loopback(host):
-        return "localhost"
     try:
-        ipaddress.ip_address(host)
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return ".".join(host.split(".")[-2:])
-    return host
+        return "localhost" if host in THIS_MACHINE else ".".join(host.split(".")[-2:])
+    return "localhost" if str(address) in THIS_MACHINE else str(address)

@@ -1,6 +1,6 @@
 """A Bitrix24 portal and OAuth server on loopback, to test the provider against.
 
-It implements the facts in /work/shared/bitrix24-api.md on its own and imports
+It implements the facts in docs/bitrix24-facts.md on its own and imports
 nothing from the rest of `provider`, so a client bug cannot hide in shared code.
 
     from provider.sandbox import Sandbox

@@ -7,11 +7,13 @@ calls, so a script or a test can read the address (with --port 0) and go.
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sqlite3
 import sys
 import threading
 
+from .admin import ROUTES
 from .faults import FaultRates
 from .portal import Sandbox
 from .settings import BUSINESS_ERROR_CODES, DEFAULT_SCOPES, SYSTEM_ERRORS
@@ -49,12 +51,29 @@ def _rate(text: str) -> float:
     return value
 
 
+def _routes() -> str:
+    """What the sandbox answers besides the REST methods, for --help."""
+    pages = [
+        ("POST", "/rest/<method>", "the REST API (token in the body's auth)"),
+        ("GET", "/oauth/token/", "the OAuth server: refresh and authorization_code grants"),
+        ("GET", "/oauth/authorize/?client_id=ID", "consent page: 302 to an address with a code"),
+    ]
+    pages += [
+        (verb, re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", path), what)
+        for verb, path, _, what in ROUTES
+    ]
+    text = "\n".join(f"  {verb:<6} {path:<38} {what}" for verb, path, what in pages)
+    return f"pages and the admin API (JSON in, JSON out):\n{text}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line; every switch maps to a Sandbox or Settings argument."""
     parser = argparse.ArgumentParser(
         prog="python -m provider.sandbox",
         description="A Bitrix24 portal and its OAuth server on loopback (plain http), "
         "for tests and demos. Admin API under /_sandbox/ (not part of Bitrix24).",
+        epilog=_routes(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     net = parser.add_argument_group("listening and state")
     net.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")

@@ -82,32 +82,63 @@ def _move(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
 
 _APP = "/_sandbox/apps/(?P<app>[^/]+)"
 _LINE = _APP + "/lines/(?P<number>[^/]+)"
-ROUTES: list[tuple[str, str, Handler]] = [
-    ("GET", "/_sandbox/settings", lambda sb, a, b: sb.settings.as_dict()),
-    ("POST", "/_sandbox/settings", _configure),
-    ("GET", "/_sandbox/faults", lambda sb, a, b: sb.faults.rates.as_dict()),
-    ("POST", "/_sandbox/faults", _set_faults),
-    ("GET", "/_sandbox/apps", lambda sb, a, b: {"apps": sb.apps()}),
-    ("POST", "/_sandbox/apps", _add_app),
-    ("DELETE", _APP, lambda sb, a, b: sb.remove_app(a["app"])),
-    ("POST", _APP + "/tokens", lambda sb, a, b: sb.issue_tokens(a["app"])),
-    ("POST", _APP + "/codes", lambda sb, a, b: {"code": sb.issue_auth_code(a["app"])}),
-    ("POST", _APP + "/revoke", lambda sb, a, b: {"revoked": sb.revoke_refresh_tokens(a["app"])}),
-    ("GET", _APP + "/lines", lambda sb, a, b: sb.lines(a["app"])),
-    ("POST", _APP + "/lines", _add_line),
-    ("PATCH", _LINE, _rename_line),
-    ("DELETE", _LINE, lambda sb, a, b: sb.delete_line(a["app"], a["number"])),
-    ("POST", _APP + "/calls", _register_call),
-    ("POST", _APP + "/collect", lambda sb, a, b: {"deleted": sb.collect_unused_lines(a["app"])}),
-    ("POST", "/_sandbox/webhooks", _add_webhook),
-    ("POST", "/_sandbox/move", _move),
-    ("POST", "/_sandbox/expire-tokens", lambda sb, a, b: {"expired": sb.expire_access_tokens()}),
-    ("GET", "/_sandbox/log", lambda sb, a, b: sb.request_log()),
-    ("DELETE", "/_sandbox/log", lambda sb, a, b: sb.clear_log()),
+ROUTES: list[tuple[str, str, Handler, str]] = [
+    ("GET", "/_sandbox/settings", lambda sb, a, b: sb.settings.as_dict(), "the switches"),
+    ("POST", "/_sandbox/settings", _configure, 'change switches, e.g. {"rate": 0}'),
+    ("GET", "/_sandbox/faults", lambda sb, a, b: sb.faults.rates.as_dict(), "fault rates"),
+    ("POST", "/_sandbox/faults", _set_faults, 'inject faults, e.g. {"error500": 0.1}'),
+    ("GET", "/_sandbox/apps", lambda sb, a, b: {"apps": sb.apps()}, "the applications"),
+    ("POST", "/_sandbox/apps", _add_app, "register one: client_id, client_secret, scopes"),
+    ("DELETE", _APP, lambda sb, a, b: sb.remove_app(a["app"]), "uninstall, lines and all"),
+    (
+        "POST",
+        _APP + "/tokens",
+        lambda sb, a, b: sb.issue_tokens(a["app"]),
+        "a first token pair, as an installation gives",
+    ),
+    (
+        "POST",
+        _APP + "/codes",
+        lambda sb, a, b: {"code": sb.issue_auth_code(a["app"])},
+        "an authorization code (valid 30 s)",
+    ),
+    (
+        "POST",
+        _APP + "/revoke",
+        lambda sb, a, b: {"revoked": sb.revoke_refresh_tokens(a["app"])},
+        "kill its refresh tokens",
+    ),
+    ("GET", _APP + "/lines", lambda sb, a, b: sb.lines(a["app"]), "its lines, with IDs"),
+    ("POST", _APP + "/lines", _add_line, "a line made by hand: NUMBER, NAME, CRM_AUTO_CREATE"),
+    ("PATCH", _LINE, _rename_line, "rename a line by hand: NAME"),
+    (
+        "DELETE",
+        _LINE,
+        lambda sb, a, b: sb.delete_line(a["app"], a["number"]),
+        "delete a line by hand",
+    ),
+    ("POST", _APP + "/calls", _register_call, "externalCall.register: a nameless line"),
+    (
+        "POST",
+        _APP + "/collect",
+        lambda sb, a, b: {"deleted": sb.collect_unused_lines(a["app"])},
+        "the 90-day clean-up agent",
+    ),
+    ("POST", "/_sandbox/webhooks", _add_webhook, "an incoming webhook: user_id, code"),
+    ("POST", "/_sandbox/move", _move, "rename the portal: 302 to url"),
+    (
+        "POST",
+        "/_sandbox/expire-tokens",
+        lambda sb, a, b: {"expired": sb.expire_access_tokens()},
+        "every access token expires now",
+    ),
+    ("GET", "/_sandbox/log", lambda sb, a, b: sb.request_log(), "the request log"),
+    ("DELETE", "/_sandbox/log", lambda sb, a, b: sb.clear_log(), "forget it"),
 ]
-"""(HTTP verb, path pattern, handler). A handler returning None answers {"ok": true}."""
+"""(HTTP verb, path pattern, handler, what it does for --help). A handler returning None
+answers {"ok": true}."""
 
-_COMPILED = [(verb, re.compile(pattern + "/?"), handler) for verb, pattern, handler in ROUTES]
+_COMPILED = [(verb, re.compile(pattern + "/?"), handler) for verb, pattern, handler, _ in ROUTES]
 
 
 def handle_admin(sb: Sandbox, verb: str, path: str, body: bytes) -> tuple[int, object]:

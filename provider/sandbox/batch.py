@@ -1,7 +1,8 @@
 """The `batch` method: up to 50 method calls in one request.
 
 The reply is HTTP 200 even when commands fail; each command passes the same checks
-as a plain call (methods.invoke), so it spends its own method's time budget.
+as a plain call (methods.invoke), so it spends its own method's time budget. A
+command's parameters are decoded by params.parse_query, PHP's parse_str rules.
 """
 
 from __future__ import annotations
@@ -35,14 +36,20 @@ def _commands(params: dict[str, object]) -> dict[str, str]:
     return {str(key): str(command) for key, command in cmd.items()}
 
 
-def run_batch(ctx: Context, params: dict[str, object]) -> dict[str, object]:
-    """Run the commands in order; with `halt` true, stop after the first that fails."""
+def run_batch(ctx: Context, params: dict[str, object]) -> tuple[dict[str, object], tuple[str, ...]]:
+    """Run the commands in order; with `halt` true, stop after the first that fails.
+
+    Returns the `result` and the methods run, for the request log.
+    """
     halt = php_truthy(params.get("halt", 0))
     results: dict[str, object] = {}
     errors: dict[str, object] = {}
     times: dict[str, object] = {}
+    ran: list[str] = []
     for key, command in _commands(params).items():
-        name, _, query = command.partition("?")
+        # The command is read as a URL (path, query, #fragment), so an unencoded # ends it
+        name, _, query = command.partition("#")[0].partition("?")
+        ran.append(canonical_name(name))
         start = time.time()
         try:
             if name.lower() == "batch":
@@ -63,4 +70,4 @@ def run_batch(ctx: Context, params: dict[str, object]) -> dict[str, object]:
         "result_total": [],
         "result_next": [],
         "result_time": _php_array(times),
-    }
+    }, tuple(ran)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from .errors import ApiError
 from .store import App, Store, Token
@@ -17,6 +17,9 @@ REFRESH_LIFETIME = 180 * 86400.0
 """A refresh token lives 180 days."""
 CODE_LIFETIME = 30.0
 """An authorization code must be exchanged within 30 seconds."""
+AUTHORIZED_PATH = "/oauth/authorized/"
+"""Where /oauth/authorize/ sends the browser when no redirect_uri is given: a page of the
+sandbox's own that shows the code (a real portal sends it to the application's handler)."""
 GRANTS = {"refresh_token": ("refresh_token", "refresh"), "authorization_code": ("code", "code")}
 """grant_type -> (the parameter holding the single-use token it spends, that token's kind)."""
 
@@ -93,3 +96,27 @@ def grant(
     ):
         raise ApiError(400, "invalid_grant", f"Invalid {spent.replace('_', ' ')}")
     return issue_pair(store, app, lifetime, endpoints, now)
+
+
+def authorize(store: Store, params: dict[str, object], endpoints: Endpoints, now: float) -> str:
+    """Answer `/oauth/authorize/` as a portal does for its logged-in administrator: a new
+    authorization code, and the address to redirect to with it and the portal's details.
+
+    The sandbox has no users, so whoever asks is the administrator, and agrees at once.
+    """
+    client_id = _param(params, "client_id")
+    app = store.app(client_id)
+    if app is None:
+        raise ApiError(400, "invalid_client", f"No application {client_id}")
+    target = params.get("redirect_uri")
+    if not isinstance(target, str) or not target:
+        target = endpoints.portal + AUTHORIZED_PATH
+    query = {
+        "code": issue_code(store, app, now),
+        "state": str(params.get("state") or ""),
+        "domain": urlsplit(endpoints.portal).netloc,
+        "member_id": store.member_id(),
+        "scope": ",".join(app.scopes),
+        "server_domain": urlsplit(endpoints.oauth).netloc,
+    }
+    return f"{target}{'&' if '?' in target else '?'}{urlencode(query)}"

@@ -2,50 +2,93 @@
 
 Bitrix24 runs on PHP, so `cmd[a]=x` in a query string or a batch command becomes
 the nested `{"cmd": {"a": "x"}}`, and parameters reach the methods as PHP values.
+The decoding follows PHP's parse_str rule by rule, so a client that forgets to
+percent-encode a value loses it here as it would on a portal.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from itertools import pairwise
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from .errors import ApiError
 
-_BRACKETS = re.compile(r"\[([^\]]*)\]")
 _PHP_TRIM = " \t\n\r\0\x0b"
+_C_SPACE = " \t\n\v\f\r"  # C's isspace(): PHP skips one of these after a `[`
+MAX_NESTING = 64
+"""PHP's max_input_nesting_level: a name nested deeper is dropped whole."""
+
+
+def _url_decode(text: str) -> str:
+    """PHP's urldecode: `+` is a space, %XX a byte; bytes that are not UTF-8 become U+FFFD."""
+    return unquote_to_bytes(text.replace("+", " ")).decode("utf-8", "replace")
 
 
 def parse_query(text: str) -> dict[str, object]:
-    """Decode `a=1&b[c]=2&d[]=3` into nested dicts and lists, as PHP's parse_str does."""
+    """Decode a query string as PHP's parse_str does (a portal runs on PHP).
+
+    Pairs split on `&` (empty ones skipped) and then on the first `=`; names and values
+    are URL-decoded, `+` as a space. A name is cut at a NUL byte, loses its leading
+    spaces, has ` ` and `.` turned into `_` before its first `[`, and `a[b][]` nests
+    (an unclosed `[` becomes `_`). Arrays are dicts, in order; `[]` appends at the next
+    integer key. The last of two equal names wins.
+    """
     result: dict[str, object] = {}
-    if not text:
-        return result
-    for name, value in parse_qsl(text, keep_blank_values=True):
-        head, _, rest = name.partition("[")
-        keys = [head, *_BRACKETS.findall("[" + rest)] if rest else [head]
-        node: dict[str, object] | list[object] = result
-        for key, next_key in pairwise(keys):
-            node = _child(node, key, list if next_key == "" else dict)
-        _store(node, keys[-1], value)
+    for pair in text.split("&"):
+        if not pair:
+            continue
+        name, equals, value = pair.partition("=")
+        _register(result, _url_decode(name).split("\0", 1)[0], _url_decode(value) if equals else "")
     return result
 
 
-def _child(node: dict | list, key: str, kind: type) -> dict | list:
-    if isinstance(node, list):
-        node.append(kind())
-        return node[-1]
-    if not isinstance(node.get(key), dict | list):
-        node[key] = kind()
-    return node[key]
+def _register(result: dict[str, object], name: str, value: str) -> None:
+    """php_register_variable_ex: store `value` under the (possibly nested) `name`."""
+    name = name.lstrip(" ")
+    bracket = name.find("[")
+    base = (name if bracket < 0 else name[:bracket]).replace(" ", "_").replace(".", "_")
+    if not base:
+        return
+    keys: list[str | None] = [base]  # None: append at the next integer key
+    rest = "" if bracket < 0 else name[bracket:]
+    while rest.startswith("["):
+        if len(keys) > MAX_NESTING:
+            return
+        close = rest.find("]", 2 if rest[1:2] and rest[1] in _C_SPACE else 1)
+        if close < 0:
+            if len(keys) == 1:  # PHP renames the variable: a_b for a[b
+                tail = rest[1:].replace(" ", "_").replace(".", "_").replace("[", "_")
+                keys = [f"{base}_{tail}"]
+            break
+        index = rest[1:close]
+        keys.append(None if index.strip() == "" and close <= 2 else index)
+        rest = rest[close + 1 :]
+    node = result
+    for key in keys[:-1]:
+        key = _next_index(node) if key is None else key
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    last = keys[-1]
+    node[_next_index(node) if last is None else last] = value
 
 
-def _store(node: dict | list, key: str, value: str) -> None:
-    if isinstance(node, list):
-        node.append(value)
-    else:
-        node[key] = value
+def _next_index(array: dict[str, object]) -> str:
+    """Where PHP's `$a[] = x` goes: one past the largest integer key, or 0."""
+    integers = [int(key) for key in array if _is_integer_key(key)]
+    return str(max(integers) + 1 if integers else 0)
+
+
+def _is_integer_key(key: str) -> bool:
+    """Whether PHP makes `key` an integer key: decimal, no leading zero, no "-0"."""
+    digits = key.removeprefix("-")
+    return (
+        digits.isascii()
+        and digits.isdigit()
+        and (digits == "0" or digits[0] != "0")
+        and key != "-0"
+    )
 
 
 def parse_body(body: bytes, content_type: str) -> dict[str, object]:

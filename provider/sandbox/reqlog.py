@@ -24,6 +24,8 @@ class LogEntry:
     """The injected fault (faults.FAULT_KINDS), or None."""
     error: str | None
     """The `error` code of the reply, or None on success."""
+    commands: tuple[str, ...] = ()
+    """The methods a `batch` ran, in order (documented spelling); empty for other calls."""
 
 
 class RequestLog:

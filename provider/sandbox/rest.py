@@ -38,6 +38,8 @@ class Outcome:
     """The request was applied; close the connection instead of replying (commit_drop)."""
     delay: float = 0.0
     """Seconds to wait before replying (slow)."""
+    commands: tuple[str, ...] = ()
+    """The methods a batch ran, for the request log."""
 
 
 def _route(path: str) -> tuple[str, tuple[str, str] | None]:
@@ -86,9 +88,10 @@ def handle_rest(
         ctx = Context(sb.store, settings, sb.budget, caller)
         began = time.perf_counter()
         try:
-            result = (
-                run_batch(ctx, params) if method.lower() == "batch" else invoke(ctx, method, params)
-            )
+            if method.lower() == "batch":
+                result, outcome.commands = run_batch(ctx, params)
+            else:
+                result = invoke(ctx, method, params)
         finally:
             processing = time.perf_counter() - began
         outcome.status, outcome.body = 200, {"result": result}

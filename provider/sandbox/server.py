@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from .admin import handle_admin
 from .errors import ApiError
-from .oauth import grant
+from .oauth import AUTHORIZED_PATH, authorize, grant
 from .params import parse_body, parse_query
 from .reqlog import LogEntry
 from .rest import handle_rest
@@ -120,6 +120,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._rest(started, split.path, split.query, body, content_type)
         elif split.path.rstrip("/") == "/oauth/token":
             self._oauth(started, split.query, body, content_type)
+        elif split.path.rstrip("/") == "/oauth/authorize":
+            self._authorize(started, split.query)
+        elif split.path == AUTHORIZED_PATH:
+            self._send(200, _AUTHORIZED | dict(parse_query(split.query)))
         elif split.path.startswith("/_sandbox/"):
             status, reply = handle_admin(self.server.sandbox, self.command, split.path, body)
             self._send(status, reply)
@@ -143,6 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
                 _ms_since(started),
                 outcome.fault,
                 outcome.error,
+                outcome.commands,
             )
         )
         if dropped:
@@ -175,6 +180,20 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._send(status, reply)
 
+    def _authorize(self, started: float, query: str) -> None:
+        """A portal's consent page, consented at once: 302 to the address with the code."""
+        sb = self.server.sandbox
+        params = parse_query(query)
+        try:
+            location = authorize(sb.store, params, sb.endpoints(), time.time())
+            status, reply, headers, error = 302, None, {"Location": location}, None
+        except ApiError as err:
+            status, reply, headers, error = err.status, err.body(), {}, err.code
+        client_id = params.get("client_id")
+        app = client_id if isinstance(client_id, str) else None
+        sb.log.add(LogEntry("oauth/authorize", app, status, _ms_since(started), None, error))
+        self._send(status, reply, headers)
+
     def _send(
         self, status: int, body: object | None, headers: dict[str, str] | None = None
     ) -> None:
@@ -203,6 +222,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         if self.server.sandbox.access_log:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+
+_AUTHORIZED = {
+    "message": "Authorised. Copy the code from this address (or the whole address) and trade"
+    " it for a token pair within 30 seconds; it works once."
+}
 
 
 def _ms_since(started: float) -> float:

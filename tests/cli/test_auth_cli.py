@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from provider.sandbox import Sandbox
+from tests.cli.conftest import provider_cli
 
-REPO = Path(__file__).resolve().parents[2]
 APP, SECRET = "local.cli", "cli-secret-never-printed"
 
 
@@ -22,28 +20,21 @@ def portal():
         yield sb
 
 
-def auth(tmp_path: Path, portal: Sandbox, *args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("BITRIX24_")}
-    base.update(
-        BITRIX24_CLIENT_ID=APP,
-        BITRIX24_CLIENT_SECRET=SECRET,
-        BITRIX24_OAUTH_SERVER=portal.url,
-        BITRIX24_TOKEN_STORE=str(tmp_path / "store"),
-    )
-    base.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "provider", "auth", *args],
-        cwd=REPO,
-        env=base,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def auth(
+    tmp_path: Path, portal: Sandbox, *args: str, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess:
+    settings = {
+        "BITRIX24_CLIENT_ID": APP,
+        "BITRIX24_CLIENT_SECRET": SECRET,
+        "BITRIX24_OAUTH_SERVER": portal.url,
+        "BITRIX24_TOKEN_STORE": str(tmp_path / "store"),
+    }
+    return provider_cli("auth", *args, stdin=stdin, **{**settings, **env})
 
 
 def test_code_then_check_then_hand_on_the_rotated_token(tmp_path, portal):
     code = portal.issue_auth_code(APP)
-    first = auth(tmp_path, portal, "--code", code)
+    first = auth(tmp_path, portal, "--code", stdin=code + "\n")
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[:3] == [
         f"portal      {portal.url}",
@@ -66,8 +57,8 @@ def test_code_then_check_then_hand_on_the_rotated_token(tmp_path, portal):
 
 def test_a_spent_code_says_how_to_authorise_again(tmp_path, portal):
     code = portal.issue_auth_code(APP)
-    assert auth(tmp_path, portal, "--code", code).returncode == 0
-    again = auth(tmp_path, portal, "--code", code)
+    assert auth(tmp_path, portal, "--code", stdin=code).returncode == 0
+    again = auth(tmp_path, portal, "--code", stdin=code)
     assert again.returncode == 1
     assert again.stderr.startswith(f"auth: the OAuth server refused {APP}")
     assert "authorise the application again" in again.stderr
@@ -76,19 +67,31 @@ def test_a_spent_code_says_how_to_authorise_again(tmp_path, portal):
 
 def test_a_missing_scope_is_reported(tmp_path, portal):
     portal.add_app(APP, SECRET, scopes=("crm",))
-    result = auth(tmp_path, portal, "--code", portal.issue_auth_code(APP))
+    result = auth(tmp_path, portal, "--code", stdin=portal.issue_auth_code(APP))
     assert result.returncode == 1
     assert "lacks the telephony scope" in result.stderr
 
 
-def test_check_needs_a_portal(tmp_path, portal):
-    result = auth(tmp_path, portal, "--check")
+def test_check_finds_the_portal_the_authorisation_named(tmp_path, portal):
+    assert auth(tmp_path, portal, "--code", stdin=portal.issue_auth_code(APP)).returncode == 0
+    checked = auth(tmp_path, portal, "--check")
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith(f"portal      {portal.url}\n")
+
+
+def test_check_without_a_known_portal_asks_for_one(tmp_path, portal):
+    result = auth(tmp_path, portal, "--check", BITRIX24_REFRESH_TOKEN="r" * 20)
     assert result.returncode == 1
-    assert result.stderr == "auth: portal: is unknown. Fix: pass --stack NAME or --portal URL\n"
+    assert result.stderr == (
+        "auth: portal: is unknown: the credentials do not name it. "
+        "Fix: pass --portal https://<your-portal>.bitrix24.com\n"
+    )
 
 
 def test_plain_http_oauth_server_off_loopback_is_refused(tmp_path, portal):
-    result = auth(tmp_path, portal, "--code", "x", BITRIX24_OAUTH_SERVER="http://oauth.example")
+    result = auth(
+        tmp_path, portal, "--code", stdin="x", BITRIX24_OAUTH_SERVER="http://oauth.example"
+    )
     assert result.returncode == 1
     assert "bitrix24:oauthServer uses plain http on oauth.example" in result.stderr
 
@@ -100,3 +103,52 @@ def test_stack_config_without_pulumi_on_path_is_one_clear_line(tmp_path, portal)
         "auth: `pulumi` is not on PATH. Fix: run it in the project folder after "
         "`source scripts/env.sh`, with the passphrase set\n"
     )
+
+
+def test_a_code_in_argv_is_refused_without_echoing_it(tmp_path, portal):
+    code = portal.issue_auth_code(APP)
+    result = auth(tmp_path, portal, "--code", code)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "auth: --code: takes no value: a code on the command line stays in the shell history."
+        " Fix: run `python -m provider auth --code` and paste the code (or the whole address"
+        " the portal redirected to) when asked, or pipe it in\n"
+    )
+    assert portal.request_log() == []
+
+
+def test_the_address_the_portal_redirected_to_may_be_pasted_whole(tmp_path, portal):
+    address = f"https://app.example/handler?code={portal.issue_auth_code(APP)}&state=&domain=x"
+    result = auth(tmp_path, portal, "--code", stdin=address)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"portal      {portal.url}\n")
+
+
+def test_a_pasted_address_naming_another_oauth_server_says_which_to_set(tmp_path, portal):
+    code = portal.issue_auth_code(APP)
+    address = f"https://acme.example/?code={code}&domain=acme.example&server_domain=oauth.example"
+    result = auth(tmp_path, portal, "--code", stdin=address)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"auth: the portal uses the OAuth server oauth.example, bitrix24:oauthServer is"
+        f" {portal.url}. Fix: set it to that server's address: pulumi config set"
+        " bitrix24:oauthServer <value> (or export BITRIX24_OAUTH_SERVER) with"
+        " https://oauth.example, then authorise again with a new code\n"
+    )
+    assert portal.request_log() == []
+
+
+def test_no_code_on_stdin_says_where_to_get_one(tmp_path, portal):
+    result = auth(tmp_path, portal, "--code", stdin="\n")
+    assert result.returncode == 1
+    assert result.stderr.startswith("auth: code: is empty. Fix: open https://<portal>/oauth/")
+
+
+def test_a_stray_argument_is_refused_without_a_call(tmp_path, portal):
+    result = auth(tmp_path, portal, "--check", "extra")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "auth: command line: has an argument without an option. Fix: see python -m provider"
+        " auth --help\n",
+    )
+    assert portal.request_log() == []

@@ -32,6 +32,28 @@ FAST = RetryPolicy(deadline=15.0, backoff_factor=0.02, backoff_max=0.3, backoff_
 """Retries as the product does them, with waits shrunk so faulty-portal tests stay quick."""
 
 
+class FakeTime:
+    """A monotonic clock that moves only when something sleeps on it.
+
+    Give `policy(...)` to a client and its retry waits are recorded, not spent: a test
+    asserts what was waited, never how long the machine took.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def policy(self, **knobs: float) -> RetryPolicy:
+        return RetryPolicy(clock=self.clock, sleep=self.sleep, **knobs)
+
+
 class Leaks:
     """The secrets handed out during a test, and the checks that none of them escaped."""
 

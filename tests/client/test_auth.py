@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -93,7 +94,7 @@ def test_missing_secret_names_exactly_that_key(leaks) -> None:
 
 
 def test_missing_refresh_token_with_an_empty_store(tmp_path: Path, leaks) -> None:
-    with leaks.raises(errors.CredentialsError, match="bitrix24:refreshToken"):
+    with leaks.raises(errors.CredentialsError, match="bitrix24:refreshToken") as info:
         settings_from(
             {
                 "bitrix24:clientId": "app.x",
@@ -102,6 +103,27 @@ def test_missing_refresh_token_with_an_empty_store(tmp_path: Path, leaks) -> Non
             },
             {},
         )
+    assert f"the token store ({tmp_path}/app.x@oauth.bitrix.info.json)" in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("config", "environ", "named"),
+    [
+        ({}, {"BITRIX24_TOKEN_STORE": ""}, "BITRIX24_TOKEN_STORE is set but empty"),
+        ({"bitrix24:tokenStore": " "}, {}, "bitrix24:tokenStore is set but empty"),
+    ],
+)
+def test_an_empty_token_store_setting_is_an_error_not_the_home_folder(
+    config: dict, environ: dict, named: str, leaks
+) -> None:
+    settings = {"bitrix24:clientId": "app.x", "bitrix24:clientSecret": SECRET, **config}
+    with leaks.raises(errors.CredentialsError) as info:
+        settings_from(settings, {"BITRIX24_REFRESH_TOKEN": "r" * 20, **environ})
+    assert str(info.value) == (
+        f"{named}. Fix: point it at a private directory outside any repository, or unset it to"
+        " use ~/.config/bitrix24-lines"
+    )
+    assert not Path(os.environ["HOME"], ".config").exists()
 
 
 @pytest.mark.parametrize("key", ["bitrix24:oauthServer", "bitrix24:webhookUrl"])
@@ -371,6 +393,45 @@ def test_unreachable_oauth_server_leaks_nothing(portal: Portal, leaks) -> None:
     leaks.add("refresh-token-abcdef")
     with leaks.raises(errors.TransportError, match="oauth/token"):
         portal.client(auth).call(GET)
+
+
+def test_a_refused_connection_to_the_oauth_server_was_not_sent(portal: Portal, leaks) -> None:
+    auth = OAuth(APP, SECRET, refresh_token="refresh-token-abcdef", oauth_server="http://[::1]:9")
+    with leaks.raises(errors.TransportError) as info:
+        portal.client(auth).call(GET)
+    assert info.value.maybe_applied is False
+    assert str(info.value).endswith("; it was not sent")
+
+
+def test_an_oauth_server_name_that_does_not_resolve_says_what_to_check(
+    portal: Portal, leaks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolve = socket.getaddrinfo
+
+    def no_dns(host: str, *args: object, **kwargs: object) -> object:
+        if host == "oauth.bitrix24.example":  # the resolver fails as it does offline
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    auth = OAuth(
+        APP,
+        SECRET,
+        refresh_token="refresh-token-abcdef",
+        oauth_server="https://oauth.bitrix24.example",
+    )
+    leaks.add("refresh-token-abcdef")
+    with leaks.raises(errors.CredentialsError) as info:
+        portal.client(auth).call(GET)
+    assert str(info.value) == (
+        "the OAuth server https://oauth.bitrix24.example was not reached: Failed to resolve"
+        " 'oauth.bitrix24.example' ([Errno -2] Name or service not known); nothing was sent, so"
+        " the tokens are as they were. Fix: check the address in bitrix24:oauthServer"
+        " (https://oauth.bitrix.info, or https://oauth.bitrix24.tech for Russian-region portals;"
+        " the sandbox's own address for the sandbox) and that this machine's DNS resolves it (a"
+        " proxy or an offline runner may not), then run again"
+    )
+    assert "may have been applied" not in str(info.value)
 
 
 def test_a_wrong_oauth_server_address_says_so(portal: Portal, leaks) -> None:

@@ -12,7 +12,7 @@ from provider.auth import AuthInfo, Webhook
 from provider.rest import RestClient
 from provider.sandbox import SYSTEM_ERRORS, Sandbox
 
-from .conftest import FAST, HOOK_CODE, Portal
+from .conftest import FAST, HOOK_CODE, FakeTime, Portal
 
 GET = "telephony.externalLine.get"
 ADD = "telephony.externalLine.add"
@@ -98,15 +98,19 @@ def test_a_redirect_where_credentials_may_not_go_is_refused_not_retried(
     assert len(portal.log(ADD)) == 1 and client.portal == portal.url
 
 
-def test_a_move_to_another_domain_is_a_warning(portal: Portal, leaks, caplog) -> None:
-    client = portal.client(policy=FAST.__class__(deadline=0.3, backoff_factor=0.01))
-    portal.sb.move_to("https://acme.example.invalid")
-    with leaks.raises(errors.DeadlineExceeded):  # nothing answers there
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_to_another_domain_is_refused_before_the_token_goes_there(
+    portal: Portal, leaks, status: int
+) -> None:
+    client = portal.client()
+    portal.sb.move_to("https://acme.example.invalid", status=status)
+    with leaks.raises(errors.RedirectRefused, match="in another domain; nothing was sent") as info:
         client.call(GET)
-    moves = [r for r in caplog.records if "moved to" in r.message]
-    assert [r.levelno for r in moves] == [logging.WARNING]
-    assert "another domain" in moves[0].message
-    assert client.portal == "https://acme.example.invalid"
+    assert info.value.fix.startswith(
+        "if https://acme.example.invalid is your portal's new address, write portal:"
+        " https://acme.example.invalid in the stack file"
+    )
+    assert len(portal.log(GET)) == 1 and client.portal == portal.url
 
 
 def test_redirects_in_circles_are_refused_not_retried(tmp_path, leaks) -> None:
@@ -269,23 +273,28 @@ def test_operation_time_limit_waits_until_operating_reset_at(make_portal) -> Non
 
 def test_operation_time_limit_beyond_the_deadline_gives_up_at_once(make_portal, leaks) -> None:
     portal = make_portal(time_budget=1.0, call_cost=2.0, budget_window=600.0)
-    client = portal.client()
+    fake = FakeTime()
+    client = portal.client(policy=fake.policy(deadline=15.0))
     client.call(GET)
-    started = time.monotonic()
     with leaks.raises(errors.DeadlineExceeded, match="OPERATION_TIME_LIMIT") as info:
         client.call(GET)
-    assert time.monotonic() - started < 2
+    assert fake.sleeps == [] and [e["status"] for e in portal.log(GET)] == [200, 429]
     assert isinstance(info.value.last, errors.OperationTimeLimit)
     assert info.value.last.retry_at > time.time() + 30
 
 
 def test_nothing_listening_is_retried_even_for_add_then_gives_up(leaks) -> None:
-    client = RestClient("http://127.0.0.1:9", NoAuth(), policy=FAST.__class__(deadline=0.5))
+    fake = FakeTime()
+    policy = fake.policy(deadline=0.5, backoff_factor=0.02, backoff_max=0.3, backoff_jitter=0)
+    client = RestClient("http://127.0.0.1:9", NoAuth(), policy=policy)
     with leaks.raises(errors.DeadlineExceeded, match="it was not sent") as info:
         client.call(ADD, {"NUMBER": "1"}, idempotent=False)
     assert isinstance(info.value.last, errors.TransportError)
     assert info.value.last.maybe_applied is False
-    assert 0.2 < info.value.seconds < 1.0
+    # retried with backoff (0, 0.04, 0.08, 0.16 s: 0.28 s spent) until the next 0.3 s wait
+    # would pass the 0.5 s deadline
+    assert fake.sleeps == pytest.approx([0, 0.04, 0.08, 0.16])
+    assert info.value.seconds == pytest.approx(0.28)
 
 
 def test_a_dead_webhook_portal_leaks_no_code(leaks) -> None:

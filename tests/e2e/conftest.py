@@ -47,3 +47,12 @@ def stack_file(portal: Sandbox, *lines: tuple[str, str] | tuple[str, str, bool])
 def portal_lines(portal: Sandbox, client_id: str = CLIENT_ID) -> dict[str, dict]:
     """The application's lines as the portal holds them, by NUMBER."""
     return {line["NUMBER"]: line for line in portal.lines(client_id)}
+
+
+def comment_rows(comment: str) -> list[list[str]]:
+    """The data rows of the table(s) in a `python -m provider plan` comment, cell by cell."""
+    return [
+        [cell.strip() for cell in line.strip("|").split(" | ")]
+        for line in comment.splitlines()
+        if line.startswith("| ") and not line.startswith(("| operation", "| ---"))
+    ]

@@ -161,7 +161,7 @@ def test_a_revoked_refresh_token_says_how_to_authorise_again(project, sandbox):
     assert failed.returncode != 0
     out = failed.stdout + failed.stderr
     assert "the refresh token is spent or expired" in out
-    assert "python -m provider auth --code <code>" in out
+    assert "python -m provider auth --code` and paste the code" in out
     assert portal_lines(sandbox) == {}
 
 

@@ -49,6 +49,7 @@ def test_up_creates_exactly_the_declared_lines_with_add_ids(project, sandbox):
         "number": "74951234568",
         "name": "Sales",
         "crm_auto_create": False,
+        "member_id": "",  # no token reply yet: the access token came straight from config
     }
     adds = [e for e in sandbox.request_log() if e["method"] == "telephony.externalLine.add"]
     assert len(adds) == 3

@@ -82,14 +82,18 @@ class Stack:
             }
         )
 
-    def outs(self, number: str, name: str, crm_auto_create: bool = True) -> dict[str, Any]:
-        """Outputs as Create returns them, `__provider` included."""
+    def outs(
+        self, number: str, name: str, crm_auto_create: bool = True, member_id: str = ""
+    ) -> dict[str, Any]:
+        """Outputs as Create returns them, `__provider` included. `member_id` is "" while the
+        credentials have seen no token reply (the access token came from config)."""
         return with_provider(
             {
                 "portal": self.url,
                 "number": number,
                 "name": name,
                 "crm_auto_create": crm_auto_create,
+                "member_id": member_id,
             }
         )
 

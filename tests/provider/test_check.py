@@ -22,9 +22,8 @@ def test_defaults_and_trimming(offline_host: Host) -> None:
         "number": "+74951234567",
         "name": "+74951234567",
         "crm_auto_create": True,
-        "adopt": False,
         "__provider": PROVIDER,
-    }
+    }  # no `adopt: false`: the default would be printed on every line of `preview --diff`
 
 
 def test_given_values_are_kept_and_trimmed(offline_host: Host) -> None:
@@ -173,4 +172,4 @@ def test_values_unknown_during_preview_are_left_for_up(offline_host: Host) -> No
     assert failures == []
     # Unknowns go back to the engine as unknowns (read back here as absent); no name is
     # made up before the number it derives from is known.
-    assert inputs == {"portal": PORTAL, "adopt": False, "__provider": PROVIDER}
+    assert inputs == {"portal": PORTAL, "__provider": PROVIDER}

@@ -25,12 +25,16 @@ def test_ids_are_the_portals_for_several_lines(stack: Stack, host: Host) -> None
     assert len(set(ids)) == 3
 
 
-def test_read_returns_outputs_and_inputs(stack: Stack, hosts: Callable[..., Host]) -> None:
-    id_, outs = hosts().create(stack.line("74951234567", "Sales", False))
+def test_read_of_an_undrifted_line_keeps_the_inputs(
+    stack: Stack, hosts: Callable[..., Host]
+) -> None:
+    """No inputs back: the engine keeps the state's (with `adopt`), so a refresh shows no diff;
+    a drifted line gets the portal's values as inputs (tests/provider/test_refresh.py)."""
+    id_, outs = hosts().create(stack.line("74951234567", "Sales", False, adopt=True))
     got_id, got_outs, got_inputs = hosts().read(id_, outs)  # a refresh: a new process
     assert got_id == id_
     assert got_outs == outs
-    assert got_inputs == outs
+    assert got_inputs is None
 
 
 def test_reads_in_one_process_cost_one_get(stack: Stack, hosts: Callable[..., Host]) -> None:

@@ -5,9 +5,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import grpc
 import pytest
 from pulumi.runtime import proto
 
+from provider.sandbox import Sandbox
+from tests.provider.conftest import APP, SECRET, Stack
 from tests.provider.host import Diff, Host, with_provider
 
 PORTAL = "https://acme.bitrix24.com"
@@ -37,24 +42,52 @@ def test_name_and_crm_update_in_place(offline_host: Host, change: dict) -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "replaces"),
-    [
-        ({"number": "74951234568"}, ["number"]),
-        ({"portal": "https://other.bitrix24.com"}, ["portal"]),
-        (
-            {"portal": "https://other.bitrix24.com", "number": "74951234568", "name": "x"},
-            ["portal", "number"],
-        ),
-    ],
+    "change", [{"number": "74951234568"}, {"number": "74951234568", "name": "x"}]
 )
-def test_number_or_portal_replace_deleting_first_only_for_a_portal(
-    offline_host: Host, change: dict, replaces: list[str]
-) -> None:
-    """A new number is added before the old is deleted (no clash, no gap in service); a new
-    portal address may be the same portal renamed, so the old line goes first."""
+def test_a_new_number_replaces_adding_the_new_line_first(offline_host: Host, change: dict) -> None:
+    """A new number is added before the old is deleted: no clash, no gap in service."""
     assert offline_host.diff("7", OLDS, {**NEWS, **change}) == Diff(
-        proto.DiffResponse.DIFF_SOME, replaces, "portal" in replaces
+        proto.DiffResponse.DIFF_SOME, ["number"], False
     )
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["HTTPS://ACME.bitrix24.com", "https://acme.bitrix24.com.", "https://acme.bitrix24.com:443"],
+)
+def test_a_portal_spelled_another_way_in_older_state_is_no_change(
+    offline_host: Host, spelling: str
+) -> None:
+    assert offline_host.diff("7", {**OLDS, "portal": spelling}, NEWS) == NONE
+
+
+def test_a_new_address_without_credentials_plans_in_place_and_says_it_cannot_check(
+    hosts: Callable[..., Host],
+) -> None:
+    blind = hosts({})
+    moved = {**NEWS, "portal": "https://acme-renamed.bitrix24.com"}
+    assert blind.diff("7", OLDS, moved) == Diff(proto.DiffResponse.DIFF_SOME, [], False)
+    assert "cannot check that it is the same portal" in blind.stderr()
+
+
+def test_the_same_portal_under_a_new_address_updates_in_place_with_no_line_call(
+    stack: Stack, host: Host
+) -> None:
+    renamed = stack.url.replace("127.0.0.1", "localhost")
+    stack.sb.move_to(renamed)
+    for number in ("100", "101", "102"):
+        olds = {**stack.outs(number, "Sales"), "member_id": stack.sb.store.member_id()}
+        news = {**stack.line(number, "Sales"), "portal": renamed}
+        assert host.diff("7", olds, news) == Diff(proto.DiffResponse.DIFF_SOME, [], False)
+    # One question per run, however many lines move; never a line method.
+    assert [e["method"] for e in stack.log() if e["method"] != "oauth/token"] == ["scope"]
+
+
+def test_another_portal_replaces_adding_the_new_lines_first(stack: Stack, host: Host) -> None:
+    renamed = stack.url.replace("127.0.0.1", "localhost")
+    olds = {**stack.outs("100", "Sales"), "member_id": "0f0f0f0f-another-portal"}
+    news = {**stack.line("100", "Sales"), "portal": renamed}
+    assert host.diff("7", olds, news) == Diff(proto.DiffResponse.DIFF_SOME, ["portal"], False)
 
 
 def test_adopt_alone_changes_nothing(offline_host: Host) -> None:
@@ -67,3 +100,17 @@ def test_provider_alone_changes_nothing(offline_host: Host) -> None:
     stale = {**OLDS, "__provider": "c3RhbGUgcGlja2xl"}
     assert offline_host.diff("7", stale, NEWS) == NONE
     assert offline_host.diff("7", stale, {**NEWS, "adopt": True}) == NONE
+
+
+def test_a_new_address_that_refuses_the_credentials_is_an_error_not_a_replacement(
+    stack: Stack, host: Host
+) -> None:
+    olds = {**stack.outs("100", "Sales"), "member_id": stack.sb.store.member_id()}
+    with Sandbox(rate=0) as stranger:  # another portal: it never issued these tokens
+        stranger.add_app(APP, SECRET, scopes=("telephony",))
+        news = {**stack.line("100", "Sales"), "portal": stranger.url}
+        with pytest.raises(grpc.RpcError) as caught:
+            host.diff("7", olds, news)
+        assert stranger.request_log()[0]["method"] == "scope"
+        said = stack.failure(caught)
+        assert f"{stranger.url} does not accept this stack's credentials" in said, said

@@ -195,3 +195,19 @@ def test_bad_switches_exit_2_with_a_clear_message(args: list[str], message: str)
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
+
+
+def test_help_lists_the_pages_and_every_admin_route() -> None:
+    result = subprocess.run(
+        [*COMMAND, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    listed = [line.split()[:2] for line in result.stdout.splitlines() if line.startswith("  ")]
+    for route in (
+        ["GET", "/oauth/authorize/?client_id=ID"],
+        ["GET", "/oauth/token/"],
+        ["POST", "/_sandbox/apps/<app>/calls"],
+        ["PATCH", "/_sandbox/apps/<app>/lines/<number>"],
+        ["DELETE", "/_sandbox/log"],
+    ):
+        assert route in listed
+    assert "externalCall.register: a nameless line" in result.stdout

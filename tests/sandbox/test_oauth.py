@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -119,3 +120,46 @@ def test_oauth_calls_are_logged_with_the_client_id(portal: Portal, sandbox: Sand
         ("oauth/token", APP, 200, None),
         ("oauth/token", APP, 400, "invalid_grant"),
     ]
+
+
+def authorize(portal: Portal, **params: str):
+    return portal.http.get(
+        f"{portal.sb.url}/oauth/authorize/", params=params, allow_redirects=False, timeout=10
+    )
+
+
+def test_authorize_redirects_with_a_code_the_token_endpoint_takes_once(
+    portal: Portal, sandbox: Sandbox
+) -> None:
+    reply = authorize(portal, client_id=APP, state="xyz")
+    assert reply.status_code == 302
+    location = urlsplit(reply.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == (
+        f"{sandbox.url}/oauth/authorized/"
+    )
+    query = dict(parse_qsl(location.query, keep_blank_values=True))
+    host = sandbox.url.removeprefix("http://")
+    assert {k: v for k, v in query.items() if k != "code"} == {
+        "state": "xyz",
+        "domain": host,
+        "member_id": portal.tokens["member_id"],
+        "scope": "telephony",
+        "server_domain": host,
+    }
+    page = portal.http.get(reply.headers["Location"], timeout=10)
+    assert page.status_code == 200 and page.json()["code"] == query["code"]
+    params = {"grant_type": "authorization_code", "client_id": APP, "client_secret": SECRET}
+    assert portal.oauth(**params, code=query["code"]).status_code == 200
+    assert error_of(portal.oauth(**params, code=query["code"]))[:2] == (400, "invalid_grant")
+    assert sandbox.request_log()[0]["method"] == "oauth/authorize"
+
+
+def test_authorize_sends_the_code_to_the_redirect_uri_given(portal: Portal) -> None:
+    reply = authorize(portal, client_id=APP, redirect_uri="https://app.example/handler?x=1")
+    assert reply.headers["Location"].startswith("https://app.example/handler?x=1&code=")
+
+
+def test_authorize_of_an_unknown_application_is_refused(portal: Portal) -> None:
+    reply = authorize(portal, client_id="local.nobody")
+    assert error_of(reply) == (400, "invalid_client", "No application local.nobody")
+    assert "Location" not in reply.headers

@@ -7,6 +7,7 @@ entry here and every entry a file (test_fixtures checks both ways).
 
 from __future__ import annotations
 
+from provider.rules import Allowance
 from provider.stackfile import LineSpec
 
 ACME = "https://acme.bitrix24.com"
@@ -25,7 +26,7 @@ _INVISIBLE = (
     "a name takes no control or invisible formatting characters."
     " Fix: delete it (retype the name rather than paste it)"
 )
-_LINE_KEYS = "number, name, crm_auto_create, adopt"
+_LINE_KEYS = "number, name, crm_auto_create, adopt, protect"
 _EMPTY_FILE = "1:1: file: is empty. Fix: declare portal: and lines: (see sandbox.yaml)"
 _LINES_EMPTY = (
     "lines: is empty. Fix: declare at least one line; to remove every line from the portal, "
@@ -33,8 +34,9 @@ _LINES_EMPTY = (
 )
 _LINES_EXAMPLE = 'Fix: write lines: with entries such as - number: "74951234567"'
 _ALIAS = "file: uses a YAML anchor or alias; stack files take none. Fix: write it out in full"
-_TOP = "file: must be a mapping of portal, adopt, lines, got"
+_TOP = "file: must be a mapping of portal, adopt, allow_deletes, lines, got"
 _TOP_FIX = "Fix: start the file with portal: and lines:"
+_ALLOW_FIX = "Fix: write allow_deletes: 12 (a number of lines) or allow_deletes: 40% (a share)"
 _BARE_PORTAL = "Fix: write only scheme and host, e.g. https://acme.bitrix24.com"
 
 BAD: dict[str, list[str]] = {
@@ -107,6 +109,13 @@ BAD: dict[str, list[str]] = {
     "crm_quoted_yes": [f"4:22: crm_auto_create: must be true or false, got 'yes'. {_CRM_FIX}"],
     "crm_letter_y": [f"4:22: crm_auto_create: must be true or false, got 'Y'. {_CRM_FIX}"],
     "crm_one": [f"4:22: crm_auto_create: must be true or false, got 1. {_CRM_FIX}"],
+    "allow_deletes_word": [
+        f"2:16: allow_deletes: must be a count or a percentage, got 'all'. {_ALLOW_FIX}",
+        "5:14: protect: must be true or false, got 'true'. "
+        "Fix: write protect: true or protect: false (unquoted)",
+    ],
+    "allow_deletes_over_100": [f"2:16: allow_deletes: 150% is over 100%. {_ALLOW_FIX}"],
+    "allow_deletes_negative": [f"2:16: allow_deletes: -3 is negative. {_ALLOW_FIX}"],
     "adopt_quoted": [
         f"2:8: adopt: must be true or false, got 'true'. {_ADOPT_FIX}",
         f"5:12: adopt: must be true or false, got 'on'. {_ADOPT_FIX}",
@@ -189,7 +198,15 @@ BAD: dict[str, list[str]] = {
     ],
 }
 
-GOOD: dict[str, tuple[str, tuple[LineSpec, ...]]] = {
+GOOD: dict[str, tuple[str, tuple[LineSpec, ...]] | tuple[str, tuple[LineSpec, ...], Allowance]] = {
+    "safety_keys": (
+        ACME,
+        (
+            LineSpec("74951234567", "74951234567", True, False, 5, protect=True),
+            LineSpec("74951234568", "74951234568", True, False, 7),
+        ),
+        Allowance(percent=12.5),
+    ),
     "leading_zeros": (
         ACME,
         (

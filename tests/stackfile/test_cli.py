@@ -61,7 +61,10 @@ def test_all_good_exits_0(tmp_path: Path) -> None:
     (tmp_path / "one.yaml").write_text(GOOD_FILE)
     result = run("validate", "one.yaml", "one.yaml", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == "ok  one.yaml  (1 line, portal https://acme.bitrix24.com)\n" * 2
+    assert result.stdout == (
+        "ok  one.yaml  (1 line, portal https://acme.bitrix24.com)\n"
+        "ok  one.yaml  (the same file as one.yaml)\n"  # read once: not a second stack
+    )
 
 
 def test_missing_file_exits_1_naming_it(tmp_path: Path) -> None:
@@ -94,6 +97,29 @@ def test_validate_imports_neither_pulumi_nor_requests() -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
     assert "provider.stackfile" in imported
     assert not {name for name in imported if name.split(".")[0] in ("pulumi", "requests")}
+
+
+def test_one_number_on_one_portal_in_two_stacks_is_refused_following_symlinks_once(
+    tmp_path: Path,
+) -> None:
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    (stacks / "a.yaml").write_text(GOOD_FILE)
+    (stacks / "b.yaml").write_text(  # the same portal, spelled another way
+        "portal: HTTPS://Acme.Bitrix24.com:443/\nlines:\n  - number: '1'\n  - number: '012345'\n"
+    )
+    (stacks / "c.yaml").write_text(GOOD_FILE.replace("acme", "other"))  # another portal
+    (stacks / "prod.yaml").symlink_to("a.yaml")  # one file, reached twice
+    result = run("validate", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "ok  stacks/prod.yaml  (the same file as stacks/a.yaml)\n" in result.stdout
+    assert result.stderr == (
+        "stacks/b.yaml:4:5: number: '012345' on https://acme.bitrix24.com is declared in"
+        " stacks/a.yaml too (line 3); both stacks would own the line, and destroying either"
+        " deletes it. Fix: keep the line in one of the two stack files\n"
+    )
+    (stacks / "b.yaml").unlink()
+    assert run("validate", cwd=tmp_path).returncode == 0
 
 
 def test_a_fifo_or_a_directory_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:

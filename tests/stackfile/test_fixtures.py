@@ -37,8 +37,7 @@ def test_bad_fixture_is_refused_with_exact_messages(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(GOOD))
 def test_good_fixture_gives_exact_spec(name: str) -> None:
     path = str(HERE / "good" / f"{name}.yaml")
-    portal, lines = GOOD[name]
-    assert load(path) == PortalSpec(path, portal, lines)
+    assert load(path) == PortalSpec(path, *GOOD[name])
 
 
 def test_errors_are_input_errors_carrying_fields() -> None:

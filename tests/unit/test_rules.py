@@ -9,7 +9,7 @@ from provider.errors import InputError
 
 
 def test_defaults() -> None:
-    assert dict(rules.DEFAULTS) == {"crm_auto_create": True, "adopt": False}
+    assert dict(rules.DEFAULTS) == {"crm_auto_create": True, "adopt": False, "protect": False}
     assert rules.default_name("74951234567") == "74951234567"
     with pytest.raises(TypeError):
         rules.DEFAULTS["adopt"] = True  # type: ignore[index]

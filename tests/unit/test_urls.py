@@ -37,6 +37,33 @@ def test_origin_lowers_the_host_and_keeps_the_port() -> None:
 
 
 @pytest.mark.parametrize(
+    "spelling",
+    [
+        "https://acme.bitrix24.com",
+        "HTTPS://ACME.Bitrix24.COM",
+        "https://acme.bitrix24.com.",
+        "https://acme.bitrix24.com:443",
+        "https://acme.bitrix24.com:0443/",
+    ],
+)
+def test_one_portal_has_one_spelling(spelling: str) -> None:
+    assert urls.origin(spelling) == "https://acme.bitrix24.com"
+    assert rules.portal(spelling) == "https://acme.bitrix24.com"
+
+
+@pytest.mark.parametrize(
+    ("spelling", "one"),
+    [
+        ("http://127.0.0.1:08450/", "http://127.0.0.1:8450"),
+        ("http://LOCALHOST.:80", "http://localhost"),
+        ("http://[::1]:8450", "http://[::1]:8450"),
+    ],
+)
+def test_loopback_spellings(spelling: str, one: str) -> None:
+    assert rules.portal(spelling) == one
+
+
+@pytest.mark.parametrize(
     ("host", "expected"),
     [
         ("acme.bitrix24.com", "bitrix24.com"),
@@ -44,6 +71,8 @@ def test_origin_lowers_the_host_and_keeps_the_port() -> None:
         ("localhost", "localhost"),
         ("127.0.0.1", "localhost"),
         ("::1", "localhost"),
+        ("LocalHost.", "localhost"),
+        ("127.0.0.2", "127.0.0.2"),  # another loopback address may be another service
         ("10.0.0.1", "10.0.0.1"),
     ],
 )
@@ -59,3 +88,9 @@ def test_rules_keeps_is_loopback_importable() -> None:
 def test_portal_with_a_port_that_is_not_a_number_is_not_a_url() -> None:
     with pytest.raises(ValueError, match="is not an http"):
         rules.portal("https://acme.bitrix24.com:abc")
+
+
+def test_older_state_is_respelled_and_anything_else_left_alone() -> None:
+    assert urls.respelled("https://ACME.bitrix24.com:443") == "https://acme.bitrix24.com"
+    assert urls.respelled("https://[::1") == "https://[::1"
+    assert urls.respelled(None) is None

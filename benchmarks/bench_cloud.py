@@ -1,0 +1,182 @@
+"""The real CLI against a sandbox at a cloud portal's limits (2 requests/s, burst 50).
+
+    .venv/bin/python benchmarks/bench_cloud.py [--sizes 50 200 500] [--checkpoints 500]
+
+For each size, side by side: the first `up`, a no-change `preview`, `refresh
+--skip-preview`, renaming every line, and `destroy`. For each: wall time, requests by
+method (a batch's inner calls in brackets), lines per request, failed steps and the
+provider process's peak memory. Then the floors to compare with: one request per line
+at 2/s after the burst, (N - 50) / 2 s, and the preview of a 1-line stack, which is the
+engine's own cost. Last, what PULUMI_SKIP_CHECKPOINTS=true saves on the file backend,
+with the portal's limits off so the engine's share is what is measured.
+
+The client paces itself at its default (90 % of 2/s, burst 50), so what a cloud portal
+would see is what the sandbox sees. Before each command the sandbox's bucket is emptied,
+as a pause between runs would. Not a test: figures for the README, no assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_up import PeakMemory
+from provider.sandbox import Sandbox
+from tests.e2e.pulumi_cli import PulumiProject
+
+APP, SECRET = "local.bench", "bench-secret"
+BURST, RATE = 50, 2.0
+FAILED = re.compile(r"\*\*\w+ failed\*\*")
+WRITES = ("add", "update", "delete")
+
+
+def declared(size: int, name: str) -> dict[str, Any]:
+    return [{"number": f"7495{n:07d}", "name": f"{name} {n}"} for n in range(size)]
+
+
+def measure(project: PulumiProject, portal: Sandbox, *args: str, env: dict | None = None) -> dict:
+    """Run one pulumi command and what it cost."""
+    portal.forget_requests()
+    portal.clear_log()
+    watcher = PeakMemory()
+    watcher.start()
+    started = time.monotonic()
+    result = project.run(*args, check=False, env=env)
+    seconds = time.monotonic() - started
+    watcher.done.set()
+    watcher.join()
+    log = [e for e in portal.request_log() if e["method"] != "oauth/token"]
+    by_method: collections.Counter[str] = collections.Counter()
+    lines = 0
+    for entry in log:
+        short = entry["method"].rsplit(".", 1)[-1]
+        by_method[short] += 1
+        inner = [c.rsplit(".", 1)[-1] for c in entry["commands"]]
+        by_method.update(f"[{c}]" for c in inner)
+        if entry["status"] == 200:
+            lines += sum(c in WRITES for c in inner) + (short in WRITES)
+    return {
+        "seconds": seconds,
+        "requests": len(log),
+        "by_method": by_method,
+        "written": lines,
+        "failed": len(FAILED.findall(result.stdout)) + (result.returncode != 0),
+        "peak_mib": watcher.peak_kib / 1024,
+    }
+
+
+def project_for(root: Path, name: str, portal: Sandbox, rate: str | None = None) -> PulumiProject:
+    project = PulumiProject.create(root / name, name, {})
+    project.connect(portal, APP, SECRET)
+    if rate:
+        project.config_set("bitrix24:rateLimit", rate)
+    return project
+
+
+def cloud(size: int, root: Path) -> dict[str, dict]:
+    with Sandbox(rate=RATE, burst=BURST) as portal:
+        portal.add_app(APP, SECRET)
+        project = project_for(root, f"cloud{size}", portal)
+        figures = {}
+        project.write_stack({"portal": portal.url, "lines": declared(size, "Line")})
+        figures["up"] = measure(project, portal, "up", "--yes", "--skip-preview")
+        figures["preview"] = measure(project, portal, "preview")
+        figures["refresh"] = measure(project, portal, "refresh", "--yes", "--skip-preview")
+        project.write_stack({"portal": portal.url, "lines": declared(size, "Renamed")})
+        figures["rename"] = measure(project, portal, "up", "--yes", "--skip-preview")
+        figures["destroy"] = measure(project, portal, "destroy", "--yes", "--skip-preview")
+        return figures
+
+
+def engine_floor(root: Path) -> float:
+    """Seconds of a no-change preview of a 1-line stack: the CLI, plugins and program."""
+    with Sandbox(rate=0) as portal:
+        portal.add_app(APP, SECRET)
+        project = project_for(root, "one", portal)
+        project.write_stack({"portal": portal.url, "lines": declared(1, "Line")})
+        project.up()
+        return min(measure(project, portal, "preview")["seconds"] for _ in range(3))
+
+
+def checkpoints(size: int, root: Path) -> dict[str, tuple[float, float]]:
+    """(seconds with checkpoints, seconds without) per command, limits off."""
+    results: dict[str, list[float]] = collections.defaultdict(list)
+    for skip in ("false", "true"):
+        env = {"PULUMI_SKIP_CHECKPOINTS": skip}
+        with Sandbox(rate=0) as portal:
+            portal.add_app(APP, SECRET)
+            project = project_for(root, f"ckpt{skip}{size}", portal, rate="1000/1000")
+            project.write_stack({"portal": portal.url, "lines": declared(size, "Line")})
+            steps: list[tuple[str, Callable[[], None] | None, tuple[str, ...]]] = [
+                ("up", None, ("up", "--yes", "--skip-preview")),
+                ("preview", None, ("preview",)),
+                (
+                    "rename",
+                    lambda p=project, u=portal.url: p.write_stack(
+                        {"portal": u, "lines": declared(size, "Renamed")}
+                    ),
+                    ("up", "--yes", "--skip-preview"),
+                ),
+                ("destroy", None, ("destroy", "--yes", "--skip-preview")),
+            ]
+            for step, before, args in steps:
+                if before:
+                    before()
+                results[step].append(measure(project, portal, *args, env=env)["seconds"])
+    return {step: (pair[0], pair[1]) for step, pair in results.items()}
+
+
+def methods(counter: collections.Counter[str]) -> str:
+    return " ".join(f"{name} {count}" for name, count in sorted(counter.items())) or "none"
+
+
+def report(size: int, figures: dict[str, dict]) -> None:
+    for command, got in figures.items():
+        floor_s = max(0, size - BURST) / RATE if command in ("up", "rename", "destroy") else 0
+        per = f"{got['written'] / got['requests']:.1f}" if got["written"] else "-"
+        if command == "refresh" and got["requests"]:
+            per = f"{size / got['requests']:.0f}"
+        print(
+            f"{size:>5} {command:>8} {got['seconds']:>7.1f} {floor_s:>7.0f}"
+            f" {got['requests']:>8} {per:>9} {got['failed']:>6} {got['peak_mib']:>8.0f}"
+            f"  {methods(got['by_method'])}",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 500])
+    parser.add_argument("--checkpoints", type=int, default=500, help="lines; 0 skips it")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        floor = engine_floor(root)
+        print(
+            f"cloud limits ({RATE:g}/s, burst {BURST}); engine floor (1-line preview) {floor:.1f} s"
+        )
+        print(
+            f"{'lines':>5} {'command':>8} {'wall s':>7} {'floor s':>7} {'requests':>8}"
+            f" {'lines/req':>9} {'failed':>6} {'peak MiB':>8}  requests by method",
+            flush=True,
+        )
+        for size in options.sizes:
+            report(size, cloud(size, root))
+        saved = checkpoints(options.checkpoints, root) if options.checkpoints else {}
+    if saved:
+        print(f"\nPULUMI_SKIP_CHECKPOINTS=true, {options.checkpoints} lines, limits off:")
+        for step, (kept, skipped) in saved.items():
+            print(f"  {step:>8}: {kept:.1f} s -> {skipped:.1f} s (x{kept / skipped:.1f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""What the stack's last run left in state: the lines the engine would delete or replace.
+
+The program reads this before it declares a single resource, so the mass-delete
+guard (provider.guard) holds for a bare `pulumi up --yes` and for `preview` alike.
+
+The source is the engine's own builtin function `pulumi:pulumi:readStackResourceOutputs`,
+answered from the stack's last checkpoint: exactly the resources the engine is about
+to compare the program with, whatever the stack's outputs say (a failed run or a
+`pulumi refresh` leaves those behind). It is an invoke, not a resource, so it adds
+no step to a preview and needs no stack output. A new stack reads as no lines.
+
+The reply holds every resource's outputs, the provider's decrypted config among
+them; only each line's NUMBER and portal are kept, and nothing of it is logged.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pulumi
+from pulumi.runtime import invoke
+
+from provider import urls
+from provider.errors import InputError
+from provider.resource import TYPE
+
+READ_RESOURCES = "pulumi:pulumi:readStackResourceOutputs"
+
+
+ATTEMPTS = 5  # reads of the state, READ_PAUSE seconds apart and doubling
+READ_PAUSE = 0.2
+
+
+def previous_lines() -> dict[str, str]:
+    """NUMBER -> portal of every ExternalLine in the stack's state; {} for a new stack.
+
+    The engine writes a checkpoint as the run starts, while the program runs; a file
+    backend read at that moment can find the file half written ("failed to load
+    checkpoint: EOF", seen once on a loaded machine). So a failed read is tried
+    again a few times before the run is stopped.
+    """
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    for attempt in range(ATTEMPTS):
+        try:
+            reply = invoke(READ_RESOURCES, {"stackName": name}).value or {}
+            break
+        except Exception as err:  # the engine's error text names the stack, never a secret
+            if attempt + 1 == ATTEMPTS:
+                raise InputError(
+                    "state",
+                    "the stack's last state could not be read to check this run against it"
+                    f" ({err})",
+                    "check that the state backend is reachable and PULUMI_CONFIG_PASSPHRASE is"
+                    " set, then run again",
+                ) from None
+            time.sleep(READ_PAUSE * 2**attempt)
+    lines: dict[str, str] = {}
+    for resource in (reply.get("outputs") or {}).values():
+        outputs = resource.get("outputs") or {}
+        if resource.get("type") == TYPE and "number" in outputs:
+            lines[str(outputs["number"])] = str(urls.respelled(outputs.get("portal", "")))
+    return lines
