@@ -54,9 +54,6 @@ NAMES = [
     "| pipe",
     "> folded",
     "back\\slash",
-    "tab\tinside",
-    "new\nline",
-    "del\x7f",
     "line\u2028separator",
     "x" * 255,
 ]
@@ -118,7 +115,27 @@ def test_a_number_no_file_can_declare_is_refused_with_the_reason() -> None:
     assert declared == []
     assert refused == [
         stacktext.Refused(
-            Line("495 123", "Inner space", True), "number: '495 123' contains whitespace"
+            Line("495 123", "Inner space", True),
+            "number: '495 123' has U+0020 SPACE at character 4; NUMBER is matched as exact"
+            " text, so it takes printable ASCII only, without spaces",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "character"),
+    [("tab\tinside", "U+0009"), ("new\nline", "U+000A"), ("del\x7f", "U+007F")],
+)
+def test_a_name_with_a_control_character_is_refused_naming_it(name: str, character: str) -> None:
+    """No stack file may declare it (Unicode Cc), so export hands it back, never drops it."""
+    line = Line("74951234567", name, True)
+    declared, refused = stacktext.entries([line])
+    assert declared == []
+    assert refused == [
+        stacktext.Refused(
+            line,
+            f"name: {name!r} has {character} (a control character) at character 4; a name takes"
+            " no control or invisible formatting characters",
         )
     ]
 
