@@ -125,6 +125,24 @@ def test_a_number_no_file_can_declare_is_refused_with_the_reason() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "character"),
+    [("tab\tinside", "U+0009"), ("new\nline", "U+000A"), ("del\x7f", "U+007F")],
+)
+def test_a_name_with_a_control_character_is_refused_naming_it(name: str, character: str) -> None:
+    """No stack file may declare it (Unicode Cc), so export hands it back, never drops it."""
+    line = Line("74951234567", name, True)
+    declared, refused = stacktext.entries([line])
+    assert declared == []
+    assert refused == [
+        stacktext.Refused(
+            line,
+            f"name: {name!r} has {character} (a control character) at character 4; a name takes"
+            " no control or invisible formatting characters",
+        )
+    ]
+
+
 def test_entries_are_sorted_by_number_whatever_the_portals_order() -> None:
     lines = [Line(number, "x", True) for number in ("9", "+1", "01", "10")]
     declared, _ = stacktext.entries(lines)
