@@ -138,6 +138,7 @@ def test_a_line_no_stack_file_can_declare_is_reported_not_dropped_silently(
         " character 4; NUMBER is matched as exact text, so it takes printable ASCII only,"
         " without spaces)"
     ) in result.stderr
+    assert "no stack file can declare it, so it stays on the portal, unmanaged" in result.stderr
 
 
 def test_the_portal_comes_from_the_token_store_after_auth(tmp_path, portal, tokens):

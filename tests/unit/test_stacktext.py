@@ -57,6 +57,7 @@ NAMES = [
     "line\u2028separator",
     "x" * 255,
 ]
+REFUSED_NAMES = ["tab\tinside", "new\nline", "del\x7f", "soft\u00adhyphen"]  # see rules.name
 NUMBERS = ["012345", "+74951234567", "74951234567", "yes", "1.5e10", "12:30", "~", "0x1F", "'q'"]
 
 
@@ -74,8 +75,10 @@ def load(tmp_path: Path, text: str) -> dict[str, tuple[str, bool]]:
 def test_every_name_and_number_loads_back_exactly(tmp_path: Path) -> None:
     lines = [Line(f"7495{n:07d}", name, n % 2 == 0) for n, name in enumerate(NAMES)]
     lines += [Line(number, f"Number {number}", False) for number in NUMBERS]
-    declared, refused = stacktext.entries(lines)
-    assert refused == []
+    unfit = [Line(f"8800{n:07d}", name, True) for n, name in enumerate(REFUSED_NAMES)]
+    declared, refused = stacktext.entries(lines + unfit)
+    assert [r.line for r in refused] == unfit
+    assert all(r.reason.startswith("name: ") for r in refused)
     text = stacktext.render("https://acme.bitrix24.com", declared)
     assert load(tmp_path, text) == {
         line.number: (line.name, line.crm_auto_create) for line in lines
