@@ -22,7 +22,11 @@ from typing import Any
 
 LINE_TYPE = "pulumi-python:dynamic/bitrix24:ExternalLine"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's "known after apply" sentinel
-ENGINE_EXIT = "an unhandled error occurred: program exited with non-zero exit code"
+# The engine's own lines after a program or provider error: they add nothing to the error.
+ENGINE_ECHOES = (
+    "an unhandled error occurred: program exited with non-zero exit code",
+    "Resource monitor has terminated, shutting down",
+)
 # Steps that do not change a line by themselves: a replacement is one `replace` step in a
 # preview, and the engine may also list its halves; refreshes and reads change nothing.
 IGNORED_OPS = frozenset(
@@ -248,9 +252,9 @@ def _messages(diagnostics: Iterable[Any], severity: str, cwd: Path) -> list[str]
 
 
 def _errors(diagnostics: Iterable[Any], cwd: Path) -> list[str]:
-    """The errors, without the engine's own "program exited" line when there is another."""
+    """The errors, without the engine's echoes of them when there is another."""
     texts = _messages(diagnostics, "error", cwd)
-    return [text for text in texts if not text.startswith(ENGINE_EXIT)] or texts
+    return [text for text in texts if not text.startswith(ENGINE_ECHOES)] or texts
 
 
 def _known_text(value: Any) -> str | None:

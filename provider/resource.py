@@ -127,7 +127,9 @@ class ExternalLineProvider(ResourceProvider):
         changed = {key: news[key] for key in UPDATING if olds.get(key) != news.get(key)}
         lines = portals.lines_for(news["portal"])
         if not changed:  # a portal's new address alone needs no line call: the line is there
-            return UpdateResult(outputs(news["portal"], as_line(olds), _recorded(olds)))
+            # The move's check has just learnt the member_id if the state had none: keep it.
+            member_id = lines.identity() or _recorded(olds)
+            return UpdateResult(outputs(news["portal"], as_line(olds), member_id))
         try:
             lines.update(news["number"], **changed)
         except LineNotFound as err:

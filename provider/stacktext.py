@@ -7,7 +7,8 @@ read them as anything but that text). Merging edits the text of an existing file
 instead of re-dumping it, so its comments, order and spelling survive.
 
 What a declared line may be is `provider.rules`'s business; a portal line those rules
-refuse (a number with inner whitespace) cannot be declared, and is handed back as
+refuse (a number with whitespace or a character outside printable ASCII, a name with
+a control or invisible formatting character) cannot be declared, and is handed back as
 `Refused` for the caller to report, never silently left out.
 """
 
@@ -72,7 +73,7 @@ def entries(lines: Iterable[Line]) -> tuple[list[Entry], list[Refused]]:
 
 def _entry(line: Line) -> Entry:
     """InputError when the rules refuse the line (the portal trims NUMBER, so a number
-    never differs from its checked form: only inner whitespace is refused)."""
+    never differs from its checked form: only what is inside it can be refused)."""
     rules.number(line.number)
     if not line.name:
         name = rules.default_name(line.number)

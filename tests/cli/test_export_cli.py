@@ -133,9 +133,12 @@ def test_a_line_no_stack_file_can_declare_is_reported_not_dropped_silently(
     result = export(tmp_path, portal, tokens, "--portal", portal.url)
     assert result.returncode == 0, result.stderr
     assert '"0123"' in result.stdout and "495 123" not in result.stdout
-    assert "export: line '495 123' is not exported (number: '495 123' contains whitespace)" in (
-        result.stderr
-    )
+    assert (
+        "export: line '495 123' is not exported (number: '495 123' has U+0020 SPACE at"
+        " character 4; NUMBER is matched as exact text, so it takes printable ASCII only,"
+        " without spaces)"
+    ) in result.stderr
+    assert "no stack file can declare it, so it stays on the portal, unmanaged" in result.stderr
 
 
 def test_the_portal_comes_from_the_token_store_after_auth(tmp_path, portal, tokens):

@@ -37,3 +37,16 @@ def test_an_expected_failure_reads_as_one_message_with_one_fix(project, sandbox,
     assert len(provider_errors) == 1, failed.stdout
     assert "\n" not in provider_errors[0] and provider_errors[0].count("Fix:") == 1
     assert expected in provider_errors[0]
+
+
+def test_a_guard_refusal_reads_as_one_message_with_one_fix(project, sandbox):
+    """The program's own refusals (pulumi.RunError) too: no "unhandled error" line after it."""
+    twelve = [(f"7495000{index:04d}", f"Line {index}") for index in range(12)]
+    project.write_stack(stack_file(sandbox, *twelve))
+    project.up()
+    project.write_stack(stack_file(sandbox, *twelve[:8]))  # a third deleted, as a bad merge does
+    failed = project.up(check=False)
+    assert failed.returncode != 0
+    assert "Traceback" not in failed.stdout + failed.stderr
+    (refusal,) = diagnostics(failed.stdout)
+    assert "4 of 12 lines (33 %) would be deleted" in refusal and refusal.count("Fix:") == 1

@@ -79,7 +79,12 @@ def previews(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Previews]:
         project.write_stack(changed)
         capture(project, folder, "kinds")
 
+        # Another portal that refuses this stack's credentials is an error naming both.
         project.write_stack(stack_file(elsewhere, *ORIGINAL))
+        capture(project, folder, "refused")
+        # Without credentials (a pull request's preview) the new address cannot be asked.
+        for key in ("clientSecret", "refreshToken", "accessToken"):
+            project.run("config", "rm", "--stack", "dev", f"bitrix24:{key}")
         capture(project, folder, "moved")
 
         project.write_stack("portal: x\nlines: 3\n")
@@ -171,6 +176,14 @@ def test_a_move_to_another_portal_names_both(previews):
     comment = plan(previews.path("moved"))
     assert re.search(r"^Portal: http://127\.0\.0\.1:\d+ → http://127\.0\.0\.1:\d+$", comment, re.M)
     assert {row[1] for row in rows(comment)} == {f"`{n}`" for n, *_ in ORIGINAL}
+    assert {row[0] for row in rows(comment)} == {"portal address"}  # an update until `up` asks
+
+
+def test_a_portal_refusing_the_credentials_fails_the_preview_with_one_error(previews):
+    comment = plan(previews.path("refused"))
+    assert "stack `dev`: preview failed" in comment
+    (error,) = re.findall(r"```text\n(.*?)\n```", comment, re.S)  # no echo of the engine's
+    assert "does not accept this stack's credentials" in error
 
 
 def test_a_failed_preview_shows_the_stack_file_errors_with_file_and_line(previews):

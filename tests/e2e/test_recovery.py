@@ -2,9 +2,9 @@
 
 100 lines at the sandbox's default 2 requests/s: the CLI is killed with SIGKILL
 while the first lines are being added, the documented recovery starts, and its
-`up` is interrupted with SIGINT; then the recovery for that. Afterwards the
-portal holds exactly the declared lines, state matches it, and a preview finds
-nothing to do. After each interruption every process of the run (language host,
+`up` is interrupted with SIGINT, the next one with SIGTERM; then the recovery for
+that. Afterwards the portal holds exactly the declared lines, state matches it,
+and a preview finds nothing to do. After each interruption every process of the run (language host,
 program, provider) must be gone within 5 seconds, and the portal must hear
 nothing more.
 """
@@ -23,6 +23,7 @@ from tests.e2e.pulumi_cli import PulumiProject
 LINES = 100
 KILL_AT = 30  # lines on the portal when the first `up` is killed (within the burst)
 INTERRUPT_AT = 70  # ... when the recovery's `up` gets SIGINT (paced at 2/s by then)
+TERMINATE_AT = 85  # ... when the next `up` gets SIGTERM
 GONE_WITHIN = 5.0  # seconds after the CLI's exit: the issue's requirement, polled
 POLL = 0.25
 UP = ("pulumi", "up", "--yes", "--skip-preview", "--non-interactive")
@@ -100,6 +101,8 @@ def test_kill_and_interrupt_then_the_documented_recovery(project, sandbox):
     assert project.state()["deployment"].get("pending_operations", []) == []
     interrupted_up(project, sandbox, signal.SIGINT, INTERRUPT_AT)
     # After SIGINT the CLI cancels cleanly: no lock and no pending operation is left.
+    assert project.state()["deployment"].get("pending_operations", []) == []
+    interrupted_up(project, sandbox, signal.SIGTERM, TERMINATE_AT)  # a CI cancel's signal
     assert project.state()["deployment"].get("pending_operations", []) == []
     final = project.up()
     assert "pending operations" not in final.stdout

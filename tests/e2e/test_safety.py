@@ -155,4 +155,5 @@ def test_a_redirect_to_another_domain_is_refused_and_the_token_never_goes_there(
         said = up.stdout + up.stderr
         assert f"redirects to {elsewhere.url}, in another domain; nothing was sent there" in said
         assert f"write portal: {elsewhere.url} in the stack file" in said, said
+        assert "Traceback" not in said  # one message with its fix, as the user reads it
     assert portal_lines(sandbox)[TWELVE[0][0]]["NAME"] == TWELVE[0][1]

@@ -114,3 +114,16 @@ def test_a_new_address_that_refuses_the_credentials_is_an_error_not_a_replacemen
         assert stranger.request_log()[0]["method"] == "scope"
         said = stack.failure(caught)
         assert f"{stranger.url} does not accept this stack's credentials" in said, said
+
+
+def test_a_move_of_a_line_recorded_without_identity_records_the_one_it_learnt(
+    stack: Stack, host: Host
+) -> None:
+    """State from before identities (or from an access token never refreshed) has none."""
+    renamed = stack.url.replace("127.0.0.1", "localhost")
+    olds, news = stack.outs("100", "Sales"), {**stack.line("100", "Sales"), "portal": renamed}
+    assert olds["member_id"] == ""
+    assert host.diff("7", olds, news) == Diff(proto.DiffResponse.DIFF_SOME, [], False)
+    moved = host.update("7", olds, news)
+    assert (moved["portal"], moved["member_id"]) == (renamed, stack.sb.store.member_id())
+    assert not [e for e in stack.log() if e["method"].startswith("telephony.")]

@@ -54,12 +54,10 @@ NAMES = [
     "| pipe",
     "> folded",
     "back\\slash",
-    "tab\tinside",
-    "new\nline",
-    "del\x7f",
     "line\u2028separator",
     "x" * 255,
 ]
+REFUSED_NAMES = ["tab\tinside", "new\nline", "del\x7f", "soft\u00adhyphen"]  # see rules.name
 NUMBERS = ["012345", "+74951234567", "74951234567", "yes", "1.5e10", "12:30", "~", "0x1F", "'q'"]
 
 
@@ -77,8 +75,10 @@ def load(tmp_path: Path, text: str) -> dict[str, tuple[str, bool]]:
 def test_every_name_and_number_loads_back_exactly(tmp_path: Path) -> None:
     lines = [Line(f"7495{n:07d}", name, n % 2 == 0) for n, name in enumerate(NAMES)]
     lines += [Line(number, f"Number {number}", False) for number in NUMBERS]
-    declared, refused = stacktext.entries(lines)
-    assert refused == []
+    unfit = [Line(f"8800{n:07d}", name, True) for n, name in enumerate(REFUSED_NAMES)]
+    declared, refused = stacktext.entries(lines + unfit)
+    assert [r.line for r in refused] == unfit
+    assert all(r.reason.startswith("name: ") for r in refused)
     text = stacktext.render("https://acme.bitrix24.com", declared)
     assert load(tmp_path, text) == {
         line.number: (line.name, line.crm_auto_create) for line in lines
@@ -118,7 +118,27 @@ def test_a_number_no_file_can_declare_is_refused_with_the_reason() -> None:
     assert declared == []
     assert refused == [
         stacktext.Refused(
-            Line("495 123", "Inner space", True), "number: '495 123' contains whitespace"
+            Line("495 123", "Inner space", True),
+            "number: '495 123' has U+0020 SPACE at character 4; NUMBER is matched as exact"
+            " text, so it takes printable ASCII only, without spaces",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "character"),
+    [("tab\tinside", "U+0009"), ("new\nline", "U+000A"), ("del\x7f", "U+007F")],
+)
+def test_a_name_with_a_control_character_is_refused_naming_it(name: str, character: str) -> None:
+    """No stack file may declare it (Unicode Cc), so export hands it back, never drops it."""
+    line = Line("74951234567", name, True)
+    declared, refused = stacktext.entries([line])
+    assert declared == []
+    assert refused == [
+        stacktext.Refused(
+            line,
+            f"name: {name!r} has {character} (a control character) at character 4; a name takes"
+            " no control or invisible formatting characters",
         )
     ]
 
