@@ -101,13 +101,17 @@ class Repository:
 
     def step(self, job: str, step_id: str, env: dict[str, str], check: bool = True):
         """Run one step's script as the runner does: bash -eo pipefail, the job's and the
-        step's env (values given by the test, names checked against the workflow)."""
+        step's env. Plain values come from the workflow itself; those the runner computes
+        (`${{ }}`: secrets, the matrix) are given by the test, names checked."""
         step = github_step(job, step_id)
         script = step["run"]
         assert expressions(script) == [], "scripts read env, not ${{ }}: the test runs them"
-        declared = set(load(GITHUB)["jobs"][job].get("env", {})) | set(step.get("env", {}))
-        assert declared <= set(env), f"{job}.{step_id} needs {sorted(declared - set(env))}"
-        result = self.shell(f"{job}.{step_id}", script, env)
+        declared = {**load(GITHUB)["jobs"][job].get("env", {}), **step.get("env", {})}
+        plain = {name: str(value) for name, value in declared.items()}
+        plain = {name: value for name, value in plain.items() if not expressions(value)}
+        computed = set(declared) - set(plain)
+        assert computed <= set(env), f"{job}.{step_id} needs {sorted(computed - set(env))}"
+        result = self.shell(f"{job}.{step_id}", script, {**plain, **env})
         if check:
             assert result.returncode == 0, f"{job}.{step_id}:\n{result.stdout}\n{result.stderr}"
         return result
