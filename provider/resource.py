@@ -45,7 +45,7 @@ from pulumi.output import Unknown
 from provider import moves, portals, rules, urls
 from provider.errors import InputError, LineError, LineExists, LineNotFound
 from provider.failures import reported
-from provider.lines import Line
+from provider.lines import Line, LinesApi
 
 TYPE = "pulumi-python:dynamic/bitrix24:ExternalLine"  # the type token of ExternalLine below
 log = logging.getLogger(__name__)
@@ -111,10 +111,11 @@ class ExternalLineProvider(ResourceProvider):
     @reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         portal = props["portal"]
-        found = portals.lines_for(portal).find(props["number"])
+        lines = portals.lines_for(portal)
+        found = lines.find(props["number"])
         if found is None:
             return ReadResult("", {})  # gone from the portal: refresh drops it from state
-        outs = outputs(portal, found, portals.lines_for(portal).identity() or _recorded(props))
+        outs = outputs(portal, found, _identity(lines, props))
         if outs == {key: value for key, value in props.items() if key != "__provider"}:
             # Undrifted: the state keeps its inputs (`adopt` is not an output), so a refresh
             # shows no diff. Drifted: record what the portal holds; the next diff starts there.
@@ -128,8 +129,7 @@ class ExternalLineProvider(ResourceProvider):
         lines = portals.lines_for(news["portal"])
         if not changed:  # a portal's new address alone needs no line call: the line is there
             # The move's check has just learnt the member_id if the state had none: keep it.
-            member_id = lines.identity() or _recorded(olds)
-            return UpdateResult(outputs(news["portal"], as_line(olds), member_id))
+            return UpdateResult(outputs(news["portal"], as_line(olds), _identity(lines, olds)))
         try:
             lines.update(news["number"], **changed)
         except LineNotFound as err:
@@ -141,7 +141,7 @@ class ExternalLineProvider(ResourceProvider):
         # What the portal holds now: the fields sent, the rest as last listed (a name changed
         # by hand is not overwritten in state by an input that was never sent).
         held = lines.find(news["number"]) or as_line(news)
-        return UpdateResult(outputs(news["portal"], held, lines.identity() or _recorded(olds)))
+        return UpdateResult(outputs(news["portal"], held, _identity(lines, olds)))
 
     @reported
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -237,9 +237,10 @@ def as_line(props: dict[str, Any]) -> Line:
     return Line(props["number"], props["name"], bool(props["crm_auto_create"]))
 
 
-def _recorded(props: dict[str, Any]) -> str:
-    """The identity state already holds, kept when the credentials of this run cannot tell."""
-    return str(props.get("member_id") or "")
+def _identity(lines: LinesApi, props: dict[str, Any]) -> str:
+    """The portal's member_id as this run knows it, else the one state already holds: kept
+    when the credentials of this run cannot tell."""
+    return lines.identity() or str(props.get("member_id") or "")
 
 
 def outputs(portal: str, line: Line, member_id: str) -> dict[str, Any]:
