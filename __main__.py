@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pulumi
 
-from provider import guard
+from provider.bitrix24.errors import InputError
 from provider.configcheck import check_stack_config
-from provider.errors import InputError
 from provider.resource import ExternalLine
-from provider.stackfile import load, stack_path
+from provider.stack import guard
+from provider.stack.stackfile import load, stack_path
 from provider.stackstate import previous_lines
 
 try:

@@ -22,11 +22,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from provider.auth import OAuth
-from provider.lines import Line, LinesApi
-from provider.pacing import SAFETY, LeakyBucket, Pacer, Unpaced
-from provider.rest import RestClient
-from provider.sandbox import Sandbox
+from provider.bitrix24.auth import OAuth
+from provider.bitrix24.lines import Line, LinesApi
+from provider.bitrix24.pacing import SAFETY, LeakyBucket, Pacer, Unpaced
+from provider.bitrix24.rest import RestClient
+from sandbox import Sandbox
 
 APP, SECRET = "local.bench.0001", "bench-secret-0001"
 CLOUD = {"cloud (2/s, burst 50)": (2.0, 50), "enterprise (5/s, burst 250)": (5.0, 250)}

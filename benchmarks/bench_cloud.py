@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_up import PeakMemory
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.e2e.pulumi_cli import PulumiProject
 
 APP, SECRET = "local.bench", "bench-secret"

@@ -7,7 +7,7 @@ p50/p95 latency as the client sees it. Not an assertion: the target is >= 1,000
 requests/s on a 2-core machine.
 
 By default the sandbox runs in this process, as tests run it, so client and server
-share one interpreter lock; --subprocess runs `python -m provider.sandbox` instead,
+share one interpreter lock; --subprocess runs `python -m sandbox` instead,
 which measures the server alone.
 
     .venv/bin/python benchmarks/bench_sandbox.py [--requests 5000] [--threads 4] [--subprocess]
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from provider.sandbox import Sandbox  # noqa: E402 (needs the path set above)
+from sandbox import Sandbox  # noqa: E402 (needs the path set above)
 
 APP, SECRET = "bench.app", "bench-secret"
 CYCLE = ("get", "add", "update", "delete")
@@ -46,7 +46,7 @@ def in_process() -> Iterator[str]:
 
 @contextlib.contextmanager
 def in_subprocess() -> Iterator[str]:
-    command = [sys.executable, "-m", "provider.sandbox", "--rate", "0", "--app", f"{APP}:{SECRET}"]
+    command = [sys.executable, "-m", "sandbox", "--rate", "0", "--app", f"{APP}:{SECRET}"]
     with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as proc:
         assert proc.stdout is not None
         try:
@@ -109,7 +109,7 @@ def main() -> int:
         help="lines seeded first, so get returns a portal-sized list (default 20)",
     )
     parser.add_argument(
-        "--subprocess", action="store_true", help="run the sandbox as `python -m provider.sandbox`"
+        "--subprocess", action="store_true", help="run the sandbox as `python -m sandbox`"
     )
     args = parser.parse_args()
     per_thread = args.requests // args.threads // len(CYCLE) * len(CYCLE)

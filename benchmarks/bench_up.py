@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.e2e.pulumi_cli import PulumiProject
 
 APP, SECRET = "local.bench", "bench-secret"

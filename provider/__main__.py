@@ -1,8 +1,8 @@
-"""`python -m provider <verb>`: a tiny entry point; the verbs live in provider.cli."""
+"""`python -m provider <verb>`: a tiny entry point; the verbs live in provider.commands.cli."""
 
 import sys
 
-from provider.cli import main
+from provider.commands.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

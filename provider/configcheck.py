@@ -18,8 +18,8 @@ import os
 
 import pulumi.runtime
 
-from provider.errors import InputError
-from provider.settings import SETTINGS, tuning_from
+from provider.bitrix24.errors import InputError
+from provider.bitrix24.settings import SETTINGS, tuning_from
 
 CREDENTIALS = ("client_secret", "refresh_token", "access_token", "webhook_url")
 

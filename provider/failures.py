@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from provider.errors import Bitrix24Error
+from provider.bitrix24.errors import Bitrix24Error
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")

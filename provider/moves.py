@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from provider import portals
-from provider.errors import AuthRejected, CredentialsError
+from provider.bitrix24.errors import AuthRejected, CredentialsError
 
 log = logging.getLogger(__name__)
 

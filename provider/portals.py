@@ -17,13 +17,14 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from provider import lifeline, redact
-from provider.auth import settings_from
-from provider.lines import LinesApi
-from provider.pacing import bucket_for
-from provider.rest import RestClient
-from provider.retry import RetryPolicy
-from provider.settings import SETTINGS, tuning_from
+from provider import lifeline
+from provider.bitrix24 import redact
+from provider.bitrix24.auth import settings_from
+from provider.bitrix24.lines import LinesApi
+from provider.bitrix24.pacing import bucket_for
+from provider.bitrix24.rest import RestClient
+from provider.bitrix24.retry import RetryPolicy
+from provider.bitrix24.settings import SETTINGS, tuning_from
 
 LOG_LEVEL_ENV = "BITRIX24_LOG_LEVEL"  # DEBUG shows every call (secrets redacted)
 _lock = threading.Lock()
@@ -71,4 +72,5 @@ def client_for(portal: str, config: Mapping[str, str], environ: Mapping[str, str
         timeout=tuning.timeout,
         pacer=bucket_for(portal, tuning.rate, tuning.burst),
         policy=RetryPolicy(deadline=tuning.deadline),
+        before_send=lifeline.check,
     )

@@ -42,10 +42,11 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from provider import moves, portals, rules, urls
-from provider.errors import InputError, LineError, LineExists, LineNotFound
+from provider import moves, portals
+from provider.bitrix24 import rules, urls
+from provider.bitrix24.errors import InputError, LineError, LineExists, LineNotFound
+from provider.bitrix24.lines import Line, LinesApi
 from provider.failures import reported
-from provider.lines import Line, LinesApi
 
 TYPE = "pulumi-python:dynamic/bitrix24:ExternalLine"  # the type token of ExternalLine below
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """What the stack's last run left in state: the lines the engine would delete or replace.
 
 The program reads this before it declares a single resource, so the mass-delete
-guard (provider.guard) holds for a bare `pulumi up --yes` and for `preview` alike.
+guard (provider.stack.guard) holds for a bare `pulumi up --yes` and for `preview` alike.
 
 The source is the engine's own builtin function `pulumi:pulumi:readStackResourceOutputs`,
 answered from the stack's last checkpoint: exactly the resources the engine is about
@@ -20,8 +20,8 @@ import time
 import pulumi
 from pulumi.runtime import invoke
 
-from provider import urls
-from provider.errors import InputError
+from provider.bitrix24 import urls
+from provider.bitrix24.errors import InputError
 from provider.resource import TYPE
 
 READ_RESOURCES = "pulumi:pulumi:readStackResourceOutputs"

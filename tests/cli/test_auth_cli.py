@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.cli.conftest import provider_cli
 
 APP, SECRET = "local.cli", "cli-secret-never-printed"

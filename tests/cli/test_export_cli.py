@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from provider import stackfile
-from provider.sandbox import WEBHOOK_POOL, Sandbox
+from provider.stack import stackfile
+from sandbox import WEBHOOK_POOL, Sandbox
 from tests.cli.conftest import provider_cli
 
 APP, SECRET = "local.export", "export-secret-never-printed"

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from provider.auth import OAuth
-from provider.lines import LinesApi
-from provider.pacing import Pacer, Unpaced
-from provider.rest import RestClient
-from provider.retry import RetryPolicy
-from provider.sandbox import Sandbox
-from provider.tokenstore import TokenStore
+from provider.bitrix24.auth import OAuth
+from provider.bitrix24.lines import LinesApi
+from provider.bitrix24.pacing import Pacer, Unpaced
+from provider.bitrix24.rest import RestClient
+from provider.bitrix24.retry import RetryPolicy
+from provider.bitrix24.tokenstore import TokenStore
+from sandbox import Sandbox
 
 APP = "local.1a2b3c4d5e.67890123"
 SECRET = "client-secret-0123456789abcdef"

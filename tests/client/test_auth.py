@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from provider import errors
-from provider.auth import OAuth, Webhook, authorise, newest_refresh_token, settings_from
-from provider.oauth import exchange_code, token_request
-from provider.tokenstore import TokenStore, fingerprint
+from provider.bitrix24 import errors
+from provider.bitrix24.auth import OAuth, Webhook, authorise, newest_refresh_token, settings_from
+from provider.bitrix24.oauth import exchange_code, token_request
+from provider.bitrix24.tokenstore import TokenStore, fingerprint
 
 from .conftest import APP, HOOK_CODE, SECRET, Portal
 
@@ -323,10 +323,10 @@ def test_separate_processes_sharing_the_store_refresh_once(portal: Portal) -> No
     portal.sb.expire_access_tokens()
     script = textwrap.dedent(f"""
         import sys
-        from provider.auth import OAuth
-        from provider.pacing import Unpaced
-        from provider.rest import RestClient
-        from provider.tokenstore import TokenStore
+        from provider.bitrix24.auth import OAuth
+        from provider.bitrix24.pacing import Unpaced
+        from provider.bitrix24.rest import RestClient
+        from provider.bitrix24.tokenstore import TokenStore
         auth = OAuth({APP!r}, sys.argv[1], refresh_token=sys.argv[2], access_token=sys.argv[3],
                      oauth_server={portal.url!r}, store=TokenStore({str(portal.store_dir)!r}))
         print(RestClient({portal.url!r}, auth, pacer=Unpaced()).call({GET!r}))

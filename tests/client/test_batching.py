@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from provider import errors
-from provider.batching import FULL, STREAM_GAP, STREAM_WINDOW, WINDOW, Coalescer, command
-from provider.lines import ADD, DELETE, GET, UPDATE, Line, LinesApi
-from provider.pacing import LeakyBucket
+from provider.bitrix24 import errors
+from provider.bitrix24.batching import FULL, STREAM_GAP, STREAM_WINDOW, WINDOW, Coalescer, command
+from provider.bitrix24.lines import ADD, DELETE, GET, UPDATE, Line, LinesApi
+from provider.bitrix24.pacing import LeakyBucket
 
 from .conftest import APP, Portal
 

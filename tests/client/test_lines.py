@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from provider import errors
-from provider.lines import Line, LinesApi
+from provider.bitrix24 import errors
+from provider.bitrix24.lines import Line, LinesApi
 
 from .conftest import APP, FAST, FakeTime, Portal
 

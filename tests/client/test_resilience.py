@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from provider import errors
-from provider.lines import Line
-from provider.pacing import Unpaced
-from provider.rest import RestClient
+from provider.bitrix24 import errors
+from provider.bitrix24.lines import Line
+from provider.bitrix24.pacing import Unpaced
+from provider.bitrix24.rest import RestClient
 
 from .conftest import FAST, Portal
 

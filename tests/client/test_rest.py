@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from provider import errors
-from provider.auth import AuthInfo, Webhook
-from provider.rest import RestClient
-from provider.sandbox import SYSTEM_ERRORS, Sandbox
+from provider.bitrix24 import errors
+from provider.bitrix24.auth import AuthInfo, Webhook
+from provider.bitrix24.rest import RestClient
+from sandbox import SYSTEM_ERRORS, Sandbox
 
 from .conftest import FAST, HOOK_CODE, FakeTime, Portal
 

@@ -9,13 +9,13 @@ import traceback
 
 import pytest
 
-from provider import errors
-from provider.classify import LINE_ERRORS, SYSTEM_ERRORS, classify
-from provider.oauth import Grant
-from provider.pacing import LeakyBucket
-from provider.redact import RedactedError, RedactingFilter, redact, remember, scrubbed
-from provider.retry import MIN_SEND, Attempts, RetryPolicy, should_retry
-from provider.tokenstore import Saved, choose, fingerprint
+from provider.bitrix24 import errors
+from provider.bitrix24.classify import LINE_ERRORS, SYSTEM_ERRORS, classify
+from provider.bitrix24.oauth import Grant
+from provider.bitrix24.pacing import LeakyBucket
+from provider.bitrix24.redact import RedactedError, RedactingFilter, redact, remember, scrubbed
+from provider.bitrix24.retry import MIN_SEND, Attempts, RetryPolicy, should_retry
+from provider.bitrix24.tokenstore import Saved, choose, fingerprint
 
 GET = "telephony.externalLine.get"
 FACTS_CODES = {

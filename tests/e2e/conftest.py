@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.e2e.pulumi_cli import PULUMI_BIN, PulumiProject
 
 CLIENT_ID = "local.e2e"

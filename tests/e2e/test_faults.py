@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines
 from tests.e2e.pulumi_cli import PulumiProject
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines, stack_file
 from tests.e2e.pulumi_cli import PulumiProject
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, stack_file
 from tests.e2e.conftest import comment_rows as rows
 from tests.e2e.pulumi_cli import REPO, PulumiProject

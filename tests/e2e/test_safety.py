@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.e2e.conftest import portal_lines, stack_file
 from tests.e2e.pulumi_cli import PulumiProject
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from collections import Counter
 
-from provider import stackfile
-from provider.sandbox import Sandbox
+from provider.stack import stackfile
+from sandbox import Sandbox
 from tests.e2e.conftest import CLIENT_ID, portal_lines
 from tests.e2e.pulumi_cli import PulumiProject
 

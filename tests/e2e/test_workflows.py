@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.ci.fake_gitlab import FakeGitLab
 from tests.ci.workflows import GITHUB, GITLAB, GITLAB_JOBS, expressions, github_step, lint, load
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines, stack_file

@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import pytest
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.provider.host import PROVIDER, Host, host_env, with_provider
 
 APP = "local.5f1e2d3c4b.11223344"

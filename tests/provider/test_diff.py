@@ -11,7 +11,7 @@ import grpc
 import pytest
 from pulumi.runtime import proto
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.provider.conftest import APP, SECRET, Stack
 from tests.provider.host import Diff, Host, with_provider
 

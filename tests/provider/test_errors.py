@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 
-from provider.sandbox import WEBHOOK_POOL
+from sandbox import WEBHOOK_POOL
 from tests.provider.conftest import ADD, APP, GET, HOOK_CODE, SECRET, UPDATE, Stack
 from tests.provider.host import Host, secret
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 
 APP, SECRET = "app.1", "secret1"
 

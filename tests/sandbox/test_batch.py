@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 
 from .conftest import Portal, error_of
 

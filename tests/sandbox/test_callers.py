@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from provider.sandbox import WEBHOOK_POOL, Sandbox
+from sandbox import WEBHOOK_POOL, Sandbox
 
 from .conftest import APP, Portal, error_of
 

@@ -1,4 +1,4 @@
-"""`python -m provider.sandbox` as a subprocess: the address line, calls, stop, bad switches."""
+"""`python -m sandbox` as a subprocess: the address line, calls, stop, bad switches."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMAND = [sys.executable, "-m", "provider.sandbox"]
+COMMAND = [sys.executable, "-m", "sandbox"]
 PREFIX = "Sandbox portal listening on "
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 
 from .conftest import APP, Portal, error_of
 

@@ -6,7 +6,7 @@ import http.client
 import json
 from urllib.parse import urlsplit
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 
 from .conftest import Portal
 

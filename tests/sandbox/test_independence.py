@@ -11,13 +11,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_running_the_sandbox_loads_no_product_module():
     probe = (
-        "import sys, provider.sandbox, provider.sandbox.__main__\n"
-        "from provider.sandbox import Sandbox\n"
+        "import sys, sandbox, sandbox.__main__\n"
+        "from sandbox import Sandbox\n"
         "Sandbox().start().stop()\n"
-        "print(sorted(m for m in sys.modules if m == 'provider' or m.startswith('provider.')"
-        " and not m.startswith('provider.sandbox')))\n"
+        "print(sorted(m for m in sys.modules if m == 'provider' or m.startswith('provider.')))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == "['provider']"  # the empty package __init__ only
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_sandbox_lives_outside_the_product_package():
+    assert (REPO / "sandbox" / "__main__.py").is_file()
+    assert not (REPO / "provider" / "sandbox").exists()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from provider.sandbox import Sandbox
-from provider.sandbox.limits import LeakyBucket
+from sandbox import Sandbox
+from sandbox.limits import LeakyBucket
 
 from .conftest import Portal, error_of
 

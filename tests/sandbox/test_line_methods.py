@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 
 from .conftest import APP, Portal, error_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 
 from .conftest import APP, SECRET, Portal
 

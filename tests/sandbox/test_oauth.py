@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 
 from .conftest import APP, SECRET, Portal, error_of
 

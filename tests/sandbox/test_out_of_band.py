@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider.sandbox import SYSTEM_ERRORS, Sandbox
+from sandbox import SYSTEM_ERRORS, Sandbox
 
 from .conftest import APP, Portal, error_of
 

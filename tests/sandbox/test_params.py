@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider.sandbox.params import parse_query
+from sandbox.params import parse_query
 
 from .conftest import Portal
 

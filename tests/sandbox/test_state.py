@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provider.sandbox import Sandbox
+from sandbox import Sandbox
 
 from .conftest import APP, SECRET, Portal
 

@@ -7,8 +7,8 @@ entry here and every entry a file (test_fixtures checks both ways).
 
 from __future__ import annotations
 
-from provider.rules import Allowance
-from provider.stackfile import LineSpec
+from provider.stack.guard import Allowance
+from provider.stack.stackfile import LineSpec
 
 ACME = "https://acme.bitrix24.com"
 _NUMBER_QUOTE = "Fix: quote it if that really is the number: number:"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from provider.errors import InputError
-from provider.stackfile import stack_path
-from provider.yamlsource import Scalar
+from provider.bitrix24.errors import InputError
+from provider.stack.stackfile import stack_path
+from provider.stack.yamlsource import Scalar
 
 
 def test_stack_path_is_stacks_slash_name_dot_yaml(tmp_path: Path) -> None:

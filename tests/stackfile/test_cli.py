@@ -95,7 +95,7 @@ def test_validate_imports_neither_pulumi_nor_requests() -> None:
     result = run("validate", "stacks/sandbox.yaml", python=("-X", "importtime"))
     assert result.returncode == 0
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
-    assert "provider.stackfile" in imported
+    assert "provider.stack.stackfile" in imported
     assert not {name for name in imported if name.split(".")[0] in ("pulumi", "requests")}
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from provider.errors import InputError, StackFileError
-from provider.stackfile import PortalSpec, StackFileErrors, load
+from provider.bitrix24.errors import InputError
+from provider.stack.errors import StackFileError
+from provider.stack.stackfile import PortalSpec, StackFileErrors, load
 from tests.stackfile.expected import BAD, GOOD
 
 HERE = Path(__file__).parent

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from provider.stackfile import MAX_LINES, StackFileErrors, load
-from provider.yamlsource import MAX_FILE_BYTES, MAX_SOURCE_LINES
+from provider.stack.stackfile import MAX_LINES, StackFileErrors, load
+from provider.stack.yamlsource import MAX_FILE_BYTES, MAX_SOURCE_LINES
 
 HEADER = "portal: https://acme.bitrix24.com\nlines:\n"
 

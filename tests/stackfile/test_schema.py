@@ -14,8 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from provider.errors import StackFileError
-from provider.yamlsource import read, to_data
+from provider.stack.errors import StackFileError
+from provider.stack.yamlsource import read, to_data
 from tests.stackfile.expected import BAD, GOOD
 
 HERE = Path(__file__).parent

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from provider import guard
-from provider.errors import InputError, UnsafeChange
-from provider.rules import Allowance
+from provider.bitrix24.errors import InputError
+from provider.stack import guard
+from provider.stack.errors import UnsafeChange
+from provider.stack.guard import Allowance
 
 A = "https://acme.bitrix24.com"
 B = "https://other.bitrix24.com"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provider.plan import Kind, LineChange, LineValues, StackPlan, from_preview
-from provider.planmd import marker, render
+from provider.plan.changes import Kind, LineChange, LineValues, StackPlan, from_preview
+from provider.plan.markdown import marker, render
 
 
 def add(number: str, name: str) -> LineChange:

@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from provider import portals, redact
+from provider import portals
+from provider.bitrix24 import redact
 
 
 @pytest.fixture
@@ -22,8 +23,8 @@ def test_level_from_the_environment_and_secrets_masked(provider_logger, capsys, 
     monkeypatch.setenv(portals.LOG_LEVEL_ENV, "info")
     portals.configure({"bitrix24:clientId": "local.app"})
     redact.remember("s3cr3t-refresh-token-0123456789")
-    logging.getLogger("provider.lines").info("got %s", "s3cr3t-refresh-token-0123456789")
-    logging.getLogger("provider.lines").debug("not shown at INFO")
+    logging.getLogger("provider.bitrix24.lines").info("got %s", "s3cr3t-refresh-token-0123456789")
+    logging.getLogger("provider.bitrix24.lines").debug("not shown at INFO")
     err = capsys.readouterr().err
     assert err.startswith("bitrix24 INFO: got ")
     assert "s3cr3t" not in err and "not shown" not in err
@@ -32,5 +33,5 @@ def test_level_from_the_environment_and_secrets_masked(provider_logger, capsys, 
 def test_quiet_by_default(provider_logger, capsys, monkeypatch):
     monkeypatch.delenv(portals.LOG_LEVEL_ENV, raising=False)
     portals.configure({})
-    logging.getLogger("provider.rest").info("a routine call")
+    logging.getLogger("provider.bitrix24.rest").info("a routine call")
     assert capsys.readouterr().err == ""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provider import rules
-from provider.errors import InputError
+from provider.bitrix24 import rules
+from provider.bitrix24.errors import InputError
 
 
 def test_defaults() -> None:

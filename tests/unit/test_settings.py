@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provider.errors import InputError
-from provider.settings import Tuning, read, tuning_from
+from provider.bitrix24.errors import InputError
+from provider.bitrix24.settings import Tuning, read, tuning_from
 
 
 def test_defaults_suit_a_cloud_portal() -> None:

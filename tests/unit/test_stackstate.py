@@ -14,7 +14,7 @@ import pytest
 from pulumi.runtime.settings import reset_options
 
 from provider import stackstate
-from provider.errors import InputError
+from provider.bitrix24.errors import InputError
 from provider.resource import TYPE
 
 

@@ -1,7 +1,7 @@
 """Stack file text for existing lines: every value a portal may hold comes back exactly.
 
 The CLI tests run export against the sandbox; these go through many more values than a
-portal fixture is worth, each rendered, then read by provider.stackfile (YAML 1.1, as
+portal fixture is worth, each rendered, then read by provider.stack.stackfile (YAML 1.1, as
 PyYAML reads it) and by a YAML 1.2 reader's rules (as editors and schema tools read it).
 """
 
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from provider import stackfile, stacktext
-from provider.errors import InputError
-from provider.lines import Line
-from provider.yamlsource import read, to_data
+from provider.bitrix24.errors import InputError
+from provider.bitrix24.lines import Line
+from provider.stack import stackfile, stacktext
+from provider.stack.yamlsource import read, to_data
 
 NAMES = [
     "Moscow office",

@@ -1,11 +1,11 @@
-"""The one URL policy (provider.urls) and the three places that apply it."""
+"""The one URL policy (provider.bitrix24.urls) and the three places that apply it."""
 
 from __future__ import annotations
 
 import pytest
 
-from provider import rules, urls
-from provider.urls import Problem
+from provider.bitrix24 import rules, urls
+from provider.bitrix24.urls import Problem
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from provider import auth as credentials
-from provider import portals, stackfile
-from provider.auth import AuthInfo
-from provider.errors import Bitrix24Error, CredentialsError, InputError
+from provider import portals
+from provider.bitrix24 import auth as credentials
+from provider.bitrix24.auth import AuthInfo
+from provider.bitrix24.errors import Bitrix24Error, CredentialsError, InputError
+from provider.stack import stackfile
 
 PORTAL_FIX = "pass --portal https://<your-portal>.bitrix24.com"
 

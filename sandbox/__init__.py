@@ -1,15 +1,16 @@
 """A Bitrix24 portal and OAuth server on loopback, to test the provider against.
 
 It implements the facts in docs/bitrix24-facts.md on its own and imports
-nothing from the rest of `provider`, so a client bug cannot hide in shared code.
+nothing from `provider`, so a client bug cannot hide in shared code. It is a package
+beside the product, not inside it: it is the portal the product is judged against.
 
-    from provider.sandbox import Sandbox
+    from sandbox import Sandbox
     with Sandbox(token_lifetime=2, rate=0) as sb:
         sb.add_app("app.1", "secret1")
         tokens = sb.issue_tokens("app.1")
         ...  # POST f"{sb.url}/rest/telephony.externalLine.get" with {"auth": ...}
 
-Or from a shell: `python -m provider.sandbox --help`.
+Or from a shell: `python -m sandbox --help`.
 """
 
 from .errors import ApiError

@@ -2,7 +2,7 @@
 
 `GET <server>/oauth/token/?grant_type=...` as documented: the query carries the
 client secret and the refresh token or code, so nothing here logs or raises the
-URL (provider.redact masks it in the HTTP library's own log lines too).
+URL (provider.bitrix24.redact masks it in the HTTP library's own log lines too).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import requests
 
-from provider import redact, transport
-from provider.errors import CredentialsError, ReauthorizationRequired, TransportError
+from provider.bitrix24 import redact, transport
+from provider.bitrix24.errors import CredentialsError, ReauthorizationRequired, TransportError
 
 TOKEN_PATH = "/oauth/token/"
 OAUTH_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds for the OAuth server
@@ -123,7 +123,7 @@ def token_request(
     timeout: tuple[float, float] = OAUTH_TIMEOUT,
 ) -> Grant:
     """GET `<oauth_server>/oauth/token/` as documented; the query carries secrets, so
-    nothing here logs or raises the URL (see provider.redact)."""
+    nothing here logs or raises the URL (see provider.bitrix24.redact)."""
     redact.guard_library_loggers()
     redact.remember(*(params.get(k) for k in ("client_secret", "refresh_token", "code")))
     client_id = params.get("client_id", "")
@@ -169,7 +169,7 @@ def exchange_code(oauth_server: str, client_id: str, client_secret: str, code: s
     """Trade an authorization code (valid 30 s) for the first token pair.
 
     `oauth_server` must already be checked (https, or http on loopback); the CLI goes
-    through `provider.auth.authorise`, which checks it and stores the pair.
+    through `provider.bitrix24.auth.authorise`, which checks it and stores the pair.
     """
     params = {
         "grant_type": "authorization_code",

@@ -19,7 +19,7 @@ waiting together go together:
   are retried by that write alone after the usual wait. A failure of the whole request
   is every write's failure: the client has already retried what was safe, an update or
   delete repeats after the usual wait, and an add is left for the caller to settle
-  (provider.lines reads the portal once for all the adds of one failed batch).
+  (provider.bitrix24.lines reads the portal once for all the adds of one failed batch).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from provider.classify import classify
-from provider.errors import RetryableApiError, ServerFault, TransportError
-from provider.rest import RestClient
-from provider.retry import Attempts, should_retry
+from provider.bitrix24.classify import classify
+from provider.bitrix24.errors import RetryableApiError, ServerFault, TransportError
+from provider.bitrix24.rest import RestClient
+from provider.bitrix24.retry import Attempts, should_retry
 
 log = logging.getLogger(__name__)
 

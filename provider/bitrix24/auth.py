@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from provider import redact, urls
-from provider.errors import CredentialsError, ReauthorizationRequired
-from provider.oauth import AUTHORISE_FIX, Grant, exchange_code, token_request
-from provider.settings import SETTINGS, how_to_set, read
-from provider.tokenstore import (
+from provider.bitrix24 import redact, urls
+from provider.bitrix24.errors import CredentialsError, ReauthorizationRequired
+from provider.bitrix24.oauth import AUTHORISE_FIX, Grant, exchange_code, token_request
+from provider.bitrix24.settings import SETTINGS, how_to_set, read
+from provider.bitrix24.tokenstore import (
     CHAIN_KEPT,
     DEFAULT_DIRECTORY,
     Saved,
@@ -34,7 +34,7 @@ from provider.tokenstore import (
     choose,
     fingerprint,
 )
-from provider.urls import Problem
+from provider.bitrix24.urls import Problem
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class Auth(Protocol):
 
 
 def _checked_url(setting: str, url: str) -> str:
-    """Refuse what provider.urls refuses: the token or webhook code must not leak."""
+    """Refuse what provider.bitrix24.urls refuses: the token or webhook code must not leak."""
     url = url.strip()
     problem = urls.problem(url)
     if problem is Problem.NOT_HTTP:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import filelock
 
-from provider.errors import CredentialsError
+from provider.bitrix24.errors import CredentialsError
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ values it already has (the only way to learn its ID) and adds none.
 
 Credentials are found exactly as the provider finds them (stack config, then the
 environment, then the token store), and the lines are read with one `get`. Nothing
-is written unless the new text loads back, through provider.stackfile, to exactly
+is written unless the new text loads back, through provider.stack.stackfile, to exactly
 the values it was made from; a file is replaced atomically, and only when asked.
 """
 
@@ -23,14 +23,16 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from provider import portals, rules, stackfile, stacktext
-from provider.auth import known_portal
-from provider.authcmd import PORTAL_FIX, stack_config
-from provider.errors import Bitrix24Error, InputError
-from provider.lines import LinesApi
-from provider.stackfile import PortalSpec
-from provider.stacktext import Entry
-from provider.yamlsource import read
+from provider import portals
+from provider.bitrix24 import rules
+from provider.bitrix24.auth import known_portal
+from provider.bitrix24.errors import Bitrix24Error, InputError
+from provider.bitrix24.lines import LinesApi
+from provider.commands.auth import PORTAL_FIX, stack_config
+from provider.stack import stackfile, stacktext
+from provider.stack.stackfile import PortalSpec
+from provider.stack.stacktext import Entry
+from provider.stack.yamlsource import read
 
 STDOUT = "-"
 PREAMBLE = (
@@ -186,7 +188,7 @@ class _Checked:
 def _checked(
     text: str, target: Path | None, existing: PortalSpec | None, declared: list[Entry]
 ) -> Iterator[_Checked]:
-    """Write `text` beside `target` and load it through provider.stackfile: every line of
+    """Write `text` beside `target` and load it through provider.stack.stackfile: every line of
     `existing` must be as it was, and every exported one as the portal holds it."""
     directory = Path(tempfile.gettempdir()) if target is None else target.parent
     directory.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""`python -m provider.sandbox`: run the sandbox portal until SIGINT or SIGTERM.
+"""`python -m sandbox`: run the sandbox portal until SIGINT or SIGTERM.
 
 Prints one line, `Sandbox portal listening on http://HOST:PORT`, once it accepts
 calls, so a script or a test can read the address (with --port 0) and go.
@@ -69,7 +69,7 @@ def _routes() -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The command line; every switch maps to a Sandbox or Settings argument."""
     parser = argparse.ArgumentParser(
-        prog="python -m provider.sandbox",
+        prog="python -m sandbox",
         description="A Bitrix24 portal and its OAuth server on loopback (plain http), "
         "for tests and demos. Admin API under /_sandbox/ (not part of Bitrix24).",
         epilog=_routes(),
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         sb.start()
     except OSError as err:
         print(
-            f"python -m provider.sandbox: cannot listen on {args.host}:{args.port}: {err}",
+            f"python -m sandbox: cannot listen on {args.host}:{args.port}: {err}",
             file=sys.stderr,
         )
         return 1

@@ -1,6 +1,6 @@
 """A preview as data: what `pulumi preview --json` plans for each line of one stack.
 
-The review comment (provider.planmd) reads this model, never the JSON: the JSON
+The review comment (provider.plan.markdown) reads this model, never the JSON: the JSON
 is Pulumi's and carries URNs, the provider pickle (`__provider`), source
 positions and whatever outputs the program exports. Only the four properties a
 reviewer needs are taken from it, so nothing else can reach a comment.

@@ -8,7 +8,7 @@ they were quoted, and what a stack file never needs (anchors, aliases, tags,
 several documents) is refused as soon as the parser meets it. Size limits are
 checked before parsing, so a huge file costs one bounded read, not a parse.
 
-What the values mean is the caller's business: see `provider.stackfile`.
+What the values mean is the caller's business: see `provider.stack.stackfile`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from provider.errors import InputError, StackFileError
+from provider.bitrix24.errors import InputError
+from provider.stack.errors import StackFileError
 
 MAX_FILE_BYTES = 1024 * 1024  # a stack file of 2,000 lines is about 200 KiB
 MAX_SOURCE_LINES = 20_000  # 2,000 entries of four keys, with blank lines and comments

@@ -1,10 +1,13 @@
-"""Every error the product raises, in one place.
+"""Every error the product raises, rooted in one place.
 
 Callers and tests read the attributes, not the message text; each class builds
 its own message from them. No message ever carries a token or a secret: the
 classes take only what is safe to show (a method name, a NUMBER, a portal URL
 without credentials), and texts that come from outside (a server's description,
 a library's exception) are redacted before they get here.
+
+The three stack-file errors live in provider.stack.errors, the layer that raises them;
+the rest live here, at the bottom, because every layer raises or catches them.
 
     Bitrix24Error
     ├── InputError (ValueError)          bad stack file or config, caught before any API call
@@ -41,8 +44,6 @@ a library's exception) are redacted before they get here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 
 class Bitrix24Error(Exception):
     """Root of the product's errors, so a caller can catch them all at once."""
@@ -56,68 +57,6 @@ class InputError(Bitrix24Error, ValueError):
         self.reason = reason
         self.fix = fix
         super().__init__(f"{prop}: {reason}. Fix: {fix}")
-
-
-class StackFileError(InputError):
-    """An InputError located in a stack file, so editors and CI can jump to it."""
-
-    def __init__(self, path: str, line: int, column: int, prop: str, reason: str, fix: str) -> None:
-        self.path = path
-        self.line = line
-        self.column = column
-        InputError.__init__(self, prop, reason, fix)
-        self.args = (f"{path}:{line}:{column}: {prop}: {reason}. Fix: {fix}",)
-
-    def __str__(self) -> str:
-        return self.args[0]
-
-
-class StackFileErrors(InputError):
-    """Every error found in one stack file, so one run shows all there is to fix.
-
-    `errors` holds each StackFileError in file order; the message has one per line.
-    """
-
-    def __init__(self, errors: Iterable[StackFileError]) -> None:
-        self.errors = tuple(sorted(errors, key=lambda err: (err.line, err.column)))
-        self.path = self.errors[0].path
-        count = len(self.errors)
-        InputError.__init__(
-            self,
-            "stack file",
-            f"{self.path} has {count} error{'s' if count > 1 else ''}",
-            "fix each error listed",
-        )
-        self.args = ("\n".join(str(err) for err in self.errors),)
-
-    def __str__(self) -> str:
-        return self.args[0]
-
-
-class UnsafeChange(InputError):
-    """The mass-delete guard stopped a run before anything changed (provider.guard).
-
-    `deleted` and `replaced` are the numbers at risk, `existing` the lines in state.
-    """
-
-    def __init__(
-        self,
-        path: str,
-        existing: int,
-        deleted: tuple[str, ...],
-        replaced: tuple[str, ...],
-        reason: str,
-        fix: str,
-    ) -> None:
-        self.path = path
-        self.existing = existing
-        self.deleted = deleted
-        self.replaced = replaced
-        InputError.__init__(self, "lines", reason, fix)
-        self.args = (f"{path}: lines: {reason}. Fix: {fix}",)
-
-    def __str__(self) -> str:
-        return self.args[0]
 
 
 class CredentialsError(Bitrix24Error):

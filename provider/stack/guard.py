@@ -13,15 +13,55 @@ Pure data in, an error out: the program gathers what the last run left in state
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from provider.errors import UnsafeChange
-from provider.rules import Allowance
+from provider.bitrix24.errors import InputError
+from provider.stack.errors import UnsafeChange
 
 MIN_EXISTING = 10  # smaller stacks are not guarded: there a few lines are a large share
 MAX_PERCENT = 30.0  # of the existing lines, deleted and replaced together
 SHOWN = 5  # numbers named in a message; the count says how many more
+
+
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?) ?%")
+ALLOW_DELETES_FIX = "write allow_deletes: 12 (a number of lines) or allow_deletes: 40% (a share)"
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """How many lines one run may delete or replace beyond the guard: a count or a share."""
+
+    count: int | None = None
+    percent: float | None = None
+
+    def limit(self, existing: int) -> int:
+        """The number of lines this allowance admits out of `existing`."""
+        if self.count is not None:
+            return self.count
+        return math.floor(existing * (self.percent or 0.0) / 100 + 1e-9)
+
+    def __str__(self) -> str:
+        return str(self.count) if self.count is not None else f"{self.percent:g}%"
+
+
+def allow_deletes(value: object) -> Allowance:
+    """A whole number of lines, or a percentage written with `%` (`40%`, `12.5 %`)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise InputError("allow_deletes", f"{value} is negative", ALLOW_DELETES_FIX)
+        return Allowance(count=value)
+    match = _PERCENT.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise InputError(
+            "allow_deletes", f"must be a count or a percentage, got {value!r}", ALLOW_DELETES_FIX
+        )
+    percent = float(match.group(1))
+    if percent > 100:
+        raise InputError("allow_deletes", f"{value} is over 100%", ALLOW_DELETES_FIX)
+    return Allowance(percent=percent)
 
 
 @dataclass(frozen=True)

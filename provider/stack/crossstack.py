@@ -3,7 +3,7 @@
 Two stacks that declare the same number on the same portal both take it over
 (after an `adopt: true`), and destroying either deletes the other's line. Each
 file is fine alone, so only a look at every stack file together finds this; the
-portals are compared in their one spelling (provider.urls.origin), so
+portals are compared in their one spelling (provider.bitrix24.urls.origin), so
 `https://ACME.bitrix24.com/` in one file and `https://acme.bitrix24.com` in
 another are the same portal.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from provider.errors import StackFileError
-from provider.stackfile import PortalSpec
+from provider.stack.errors import StackFileError
+from provider.stack.stackfile import PortalSpec
 
 
 def duplicates(specs: Iterable[PortalSpec]) -> list[StackFileError]:

@@ -1,10 +1,10 @@
 """The HTTP layer: one Bitrix24 REST call, paced, authorised, retried and classified.
 
 `RestClient.call(method, params)` POSTs JSON to `<portal>/rest/<method>` and returns
-the reply's `result`, or raises one of provider.errors. Everything the layers above
+the reply's `result`, or raises one of provider.bitrix24.errors. Everything the layers above
 should not think about lives here: the access token in the body, a refresh after
 expired_token, client-side pacing, retries where repeating is safe, the portal's
-302 after a rename (only to an address provider.urls accepts), and keeping
+302 after a rename (only to an address provider.bitrix24.urls accepts), and keeping
 secrets out of every log line and exception.
 """
 
@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -22,10 +22,10 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from provider import lifeline, redact, rules, urls
-from provider.auth import Auth, AuthInfo
-from provider.classify import classify
-from provider.errors import (
+from provider.bitrix24 import redact, rules, urls
+from provider.bitrix24.auth import Auth, AuthInfo
+from provider.bitrix24.classify import classify
+from provider.bitrix24.errors import (
     CredentialsError,
     ExpiredToken,
     QueryLimitExceeded,
@@ -34,10 +34,10 @@ from provider.errors import (
     ServerFault,
     TransportError,
 )
-from provider.pacing import Pacer, bucket_for
-from provider.retry import Attempts, RetryPolicy, should_retry
-from provider.settings import CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from provider.transport import never_sent
+from provider.bitrix24.pacing import Pacer, bucket_for
+from provider.bitrix24.retry import Attempts, RetryPolicy, should_retry
+from provider.bitrix24.settings import CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from provider.bitrix24.transport import never_sent
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,12 @@ class RestClient:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         pacer: Pacer | None = None,
         policy: RetryPolicy | None = None,
+        before_send: Callable[[], None] = lambda: None,
     ) -> None:
         """`pacer` defaults to the process-wide bucket of `portal` (2/s, burst 50);
-        pass `pacing.LeakyBucket(5, 250)` for Enterprise or `pacing.Unpaced()` for none."""
+        pass `pacing.LeakyBucket(5, 250)` for Enterprise or `pacing.Unpaced()` for none.
+        `before_send` runs before every HTTP request and may raise to stop it: the Pulumi
+        layer passes its lifeline check, so no request leaves once the CLI is gone."""
         self._portal = rules.portal(portal)
         webhook_portal = getattr(auth, "portal", None)
         if webhook_portal is not None and webhook_portal != self._portal:
@@ -88,6 +91,7 @@ class RestClient:
         self._timeout = timeout
         self._pacer = pacer if pacer is not None else bucket_for(self._portal)
         self._policy = policy or RetryPolicy()
+        self._before_send = before_send
         self._moved = threading.Lock()
         self._session = requests.Session()
         adapter = HTTPAdapter(max_retries=self._policy.connection_retry(), pool_maxsize=8)
@@ -133,7 +137,7 @@ class RestClient:
 
     def wait_for_slot(self) -> None:
         """Wait for room in the rate limit for one request; pass `slot_taken=True` to the
-        call that uses it (provider.batching decides what goes in after the wait)."""
+        call that uses it (provider.bitrix24.batching decides what goes in after the wait)."""
         self._pacer.acquire()
 
     def call(
@@ -200,7 +204,7 @@ class RestClient:
 
     def _post(self, method: str, url: str, body: str, remaining: float) -> requests.Response:
         connect, read = self._timeout
-        lifeline.check()  # no request once the CLI is gone: nothing would record its effect
+        self._before_send()  # e.g. no request once the CLI is gone: nothing would record it
         started = time.monotonic()
         try:
             response = self._session.post(

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from provider import plan, planmd
+from provider.plan import changes, markdown
 
 MIN_LIMIT = 1_000
 
@@ -35,8 +35,8 @@ def add_plan(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--limit",
         type=_limit,
-        default=planmd.LIMIT,
-        help=f"most characters to write (default {planmd.LIMIT:,}, under GitHub's 65,535)",
+        default=markdown.LIMIT,
+        help=f"most characters to write (default {markdown.LIMIT:,}, under GitHub's 65,535)",
     )
     parser.set_defaults(run=run)
 
@@ -65,6 +65,6 @@ def run(args: argparse.Namespace) -> int:
             except OSError as err:
                 print(f"plan: cannot read {source}: {err.strerror}", file=sys.stderr)
                 return 1
-        plans.append(plan.load(source, text))
-    sys.stdout.write(planmd.render(plans, args.limit))
+        plans.append(changes.load(source, text))
+    sys.stdout.write(markdown.render(plans, args.limit))
     return 0

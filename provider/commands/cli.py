@@ -16,10 +16,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from provider import crossstack, stackfile
-from provider.changed import add_changed
-from provider.errors import InputError
-from provider.plancmd import add_plan
+from provider.bitrix24.errors import InputError
+from provider.commands.changed import add_changed
+from provider.commands.plan import add_plan
+from provider.stack import crossstack, stackfile
 
 STACKS_GLOB = "stacks/*.yaml"
 
@@ -42,7 +42,7 @@ def validate(args: argparse.Namespace) -> int:
     """Load every file and report each; 1 when any has an error, 2 when there is none to load.
 
     A file reached twice (named twice, or through a symlink) is read once. Across the
-    files, one portal's number may be declared by one stack only (provider.crossstack).
+    files, one portal's number may be declared by one stack only (provider.stack.crossstack).
     """
     files: list[Path] = args.files or sorted(Path().glob(STACKS_GLOB))
     if not files:
@@ -107,8 +107,8 @@ def add_auth(verbs: argparse._SubParsersAction) -> None:
 
 
 def auth(args: argparse.Namespace) -> int:
-    """Run one auth action (provider.authcmd loads requests, so only when asked)."""
-    from provider.authcmd import run
+    """Run one auth action (provider.commands.auth loads requests, so only when asked)."""
+    from provider.commands.auth import run
 
     return run(args)
 
@@ -144,8 +144,8 @@ def add_export(verbs: argparse._SubParsersAction) -> None:
 
 
 def export(args: argparse.Namespace) -> int:
-    """Export or merge (provider.export loads requests, so only when asked)."""
-    from provider.export import run
+    """Export or merge (provider.commands.export loads requests, so only when asked)."""
+    from provider.commands.export import run
 
     return run(args)
 

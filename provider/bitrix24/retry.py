@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from urllib3.util.retry import Retry
 
-from provider.errors import (
+from provider.bitrix24.errors import (
     DeadlineExceeded,
     OperationTimeLimit,
     QueryLimitExceeded,

@@ -1,4 +1,4 @@
-"""A plan (provider.plan) as Markdown for a pull-request or merge-request comment.
+"""A plan (provider.plan.changes) as Markdown for a pull-request or merge-request comment.
 
 The shape borrows what reviewers praise elsewhere: a table of old and new values
 per changed line (octoDNS), a banner on top when lines go away (tfcmt), a one-line
@@ -16,7 +16,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from provider.plan import Kind, LineChange, StackPlan
+from provider.plan.changes import Kind, LineChange, StackPlan
 
 LIMIT = 65_000  # GitHub refuses comments over 65,535 characters; leave room for a footer
 OPEN_ROWS = 25  # a longer table starts folded, so the comments around it stay readable

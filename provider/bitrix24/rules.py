@@ -9,17 +9,16 @@ the optional properties live here too (`DEFAULTS`, `default_name`).
 
 from __future__ import annotations
 
-import math
-import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
-from provider import urls
-from provider.errors import InputError
-from provider.urls import Problem
-from provider.urls import is_loopback as is_loopback  # its old home; callers still import it
+from provider.bitrix24 import urls
+from provider.bitrix24.errors import InputError
+from provider.bitrix24.urls import Problem
+from provider.bitrix24.urls import (
+    is_loopback as is_loopback,  # its old home; callers still import it
+)
 
 NUMBER_MAX = 50  # varchar(50) on the portal
 NAME_MAX = 255  # varchar(255) on the portal
@@ -152,46 +151,8 @@ def protect(value: object) -> bool:
     return _boolean("protect", value)
 
 
-_PERCENT = re.compile(r"(\d+(?:\.\d+)?) ?%")
-ALLOW_DELETES_FIX = "write allow_deletes: 12 (a number of lines) or allow_deletes: 40% (a share)"
-
-
-@dataclass(frozen=True)
-class Allowance:
-    """How many lines one run may delete or replace beyond the guard: a count or a share."""
-
-    count: int | None = None
-    percent: float | None = None
-
-    def limit(self, existing: int) -> int:
-        """The number of lines this allowance admits out of `existing`."""
-        if self.count is not None:
-            return self.count
-        return math.floor(existing * (self.percent or 0.0) / 100 + 1e-9)
-
-    def __str__(self) -> str:
-        return str(self.count) if self.count is not None else f"{self.percent:g}%"
-
-
-def allow_deletes(value: object) -> Allowance:
-    """A whole number of lines, or a percentage written with `%` (`40%`, `12.5 %`)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
-            raise InputError("allow_deletes", f"{value} is negative", ALLOW_DELETES_FIX)
-        return Allowance(count=value)
-    match = _PERCENT.fullmatch(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        raise InputError(
-            "allow_deletes", f"must be a count or a percentage, got {value!r}", ALLOW_DELETES_FIX
-        )
-    percent = float(match.group(1))
-    if percent > 100:
-        raise InputError("allow_deletes", f"{value} is over 100%", ALLOW_DELETES_FIX)
-    return Allowance(percent=percent)
-
-
 def portal(value: object) -> str:
-    """The portal's base URL: https, or http on loopback only (the sandbox); see provider.urls."""
+    """The portal's base URL: https, or http on loopback only (the sandbox); see bitrix24.urls."""
     if not isinstance(value, str) or not value.strip():
         raise InputError(
             "portal", "is missing or not text", "write portal: https://<your-portal>.bitrix24.com"

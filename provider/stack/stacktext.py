@@ -6,7 +6,7 @@ gets it back exactly (numbers always quoted; names plain only where nothing coul
 read them as anything but that text). Merging edits the text of an existing file
 instead of re-dumping it, so its comments, order and spelling survive.
 
-What a declared line may be is `provider.rules`'s business; a portal line those rules
+What a declared line may be is `provider.bitrix24.rules`'s business; a portal line those rules
 refuse (a number with whitespace or a character outside printable ASCII, a name with
 a control or invisible formatting character) cannot be declared, and is handed back as
 `Refused` for the caller to report, never silently left out.
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import yaml
 
-from provider import rules
-from provider.errors import InputError
-from provider.lines import Line
-from provider.yamlsource import MappingNode, Node, Scalar, SequenceNode
+from provider.bitrix24 import rules
+from provider.bitrix24.errors import InputError
+from provider.bitrix24.lines import Line
+from provider.stack.yamlsource import MappingNode, Node, Scalar, SequenceNode
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=./schema.json"
 NAMELESS = (

@@ -2,7 +2,7 @@
 
 Config wins so a stack can override a developer's shell; the environment is how
 a pipeline passes secrets it keeps elsewhere. Credentials are read by
-provider.auth; the tuning knobs here shape the REST client (a slow on-premise
+provider.bitrix24.auth; the tuning knobs here shape the REST client (a slow on-premise
 portal wants a longer timeout, an Enterprise plan a bigger rate).
 """
 
@@ -12,9 +12,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from provider.errors import InputError
-from provider.pacing import DEFAULT_BURST, DEFAULT_RATE
-from provider.retry import DEFAULT_DEADLINE
+from provider.bitrix24.errors import InputError
+from provider.bitrix24.pacing import DEFAULT_BURST, DEFAULT_RATE
+from provider.bitrix24.retry import DEFAULT_DEADLINE
 
 SETTINGS = {
     "client_id": ("bitrix24:clientId", "BITRIX24_CLIENT_ID"),

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 def changed(base: str, root: Path) -> list[str]:
     """The stacks with a file in `root` that the commits since `base` touch, sorted."""
-    from provider.cli import STACKS_GLOB  # cli registers this verb: import it once loaded
+    from provider.commands.cli import STACKS_GLOB  # cli registers this verb: import it once loaded
 
     present = {path.stem for path in root.glob(STACKS_GLOB)}
     if base in NO_BASE:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provider.errors import (
+from provider.bitrix24.errors import (
     AccessDenied,
     ApiError,
     AuthRejected,
@@ -34,7 +34,7 @@ from provider.errors import (
     ServerFault,
     WrongAuthType,
 )
-from provider.redact import redact
+from provider.bitrix24.redact import redact
 
 LINE_METHOD_PREFIX = "telephony.externalline."
 BUSINESS_CODES = frozenset({"", "ERROR_CORE"})

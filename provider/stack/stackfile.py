@@ -2,7 +2,7 @@
 
 Everything here runs before anything talks to a portal, so a mistake in the file
 costs a `pulumi preview`, not a half-applied `pulumi up`. Values are checked by
-`provider.rules` (the same rules the provider's `check` uses); this module adds
+`provider.bitrix24.rules` (the same rules the provider's `check` uses); this module adds
 what only a file has: keys, types as YAML reads them, duplicates, and the file,
 line and column of every error. All errors of one file are reported together.
 """
@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from provider import rules
-from provider.errors import InputError, StackFileError
-from provider.errors import StackFileErrors as StackFileErrors  # its old home; still importable
-from provider.yamlsource import MappingNode, Node, Scalar, SequenceNode, read, to_data
+from provider.bitrix24 import rules
+from provider.bitrix24.errors import InputError
+from provider.stack import guard
+from provider.stack.errors import StackFileError
+from provider.stack.errors import StackFileErrors as StackFileErrors  # callers import it here
+from provider.stack.yamlsource import MappingNode, Node, Scalar, SequenceNode, read, to_data
 
 MAX_LINES = 2_000  # entries in one stack file; far above any real portal's lines
 
@@ -49,7 +51,7 @@ class PortalSpec:
     path: str
     portal: str
     lines: tuple[LineSpec, ...]
-    allow_deletes: rules.Allowance | None = None  # the mass-delete guard's override, if any
+    allow_deletes: guard.Allowance | None = None  # the mass-delete guard's override, if any
 
 
 def stack_path(stack_name: str, root: str | Path, *, must_exist: bool = True) -> Path:
@@ -117,7 +119,7 @@ class _Checker:
         allowance = None  # a bad one is recorded as an error, which stops the load
         if "allow_deletes" in keys:
             node = keys["allow_deletes"]
-            allowance = self._rule(node, rules.allow_deletes, to_data(node))
+            allowance = self._rule(node, guard.allow_deletes, to_data(node))
         lines = self._lines(root, keys.get("lines"), bool(adopt), "lines" in suggested)
         if portal is None or lines is None:
             return None

@@ -12,7 +12,7 @@ an update, the only other call that returns one); different means someone
 else's line (LineExists); absent means add again. Never a duplicate, never a
 lost line.
 
-Writes go through provider.batching, so the writes waiting together share one
+Writes go through provider.bitrix24.batching, so the writes waiting together share one
 request; an add in a batch that failed as a whole is settled like a lone one, by
 one `get` for all the adds of that batch.
 """
@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from provider.batching import Coalescer
-from provider.errors import LineExists, LineNotFound, ServerFault, TransportError
-from provider.rest import RestClient
-from provider.retry import Attempts
+from provider.bitrix24.batching import Coalescer
+from provider.bitrix24.errors import LineExists, LineNotFound, ServerFault, TransportError
+from provider.bitrix24.rest import RestClient
+from provider.bitrix24.retry import Attempts
 
 log = logging.getLogger(__name__)
 
