@@ -16,6 +16,7 @@ import threading
 from .admin import ROUTES
 from .faults import FaultRates
 from .portal import Sandbox
+from .references import REFERENCE_MODES
 from .settings import BUSINESS_ERROR_CODES, DEFAULT_SCOPES, SYSTEM_ERRORS
 
 
@@ -140,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     portal.add_argument(
         "--db-error", action="store_true", help='make every externalLine.add fail with "DB error"'
     )
+    portal.add_argument(
+        "--batch-references",
+        choices=sorted(REFERENCE_MODES),
+        default="scalars",
+        help="how a $result[...] reference inside a longer batch value is replaced, by rest"
+        " module version: "
+        + "; ".join(f"{mode}: {what}" for mode, what in REFERENCE_MODES.items())
+        + " (default %(default)s)",
+    )
     portal.add_argument("--move-to", metavar="URL", help="answer /rest calls with 302 to URL")
 
     limits = parser.add_argument_group("limits")
@@ -215,6 +225,7 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         system_error=system_error,
         system_status=system_status,
         db_error=args.db_error,
+        batch_references=args.batch_references,
     )
 
 

@@ -2,7 +2,15 @@
 
 The reply is HTTP 200 even when commands fail; each command passes the same checks
 as a plain call (methods.invoke), so it spends its own method's time budget. A
-command's parameters are decoded by params.parse_query, PHP's parse_str rules.
+command's parameters are decoded by params.parse_query, PHP's parse_str rules, and
+then rewritten by its references to earlier results (references.resolve), as the
+portal's CRestProvider::methodsBatch does (rest module, rest_provider.php):
+
+- Past 50 commands the first 50 run and each further one fails alone, inside the
+  reply, with ERROR_BATCH_LENGTH_EXCEEDED.
+- Only a command that succeeded has a `result_time` entry: the portal adds the time
+  block to a successful call's answer, never to an error.
+- A command that is not a string is skipped: no result and no error.
 """
 
 from __future__ import annotations
@@ -12,10 +20,11 @@ import time
 from .errors import ApiError
 from .methods import Context, canonical_name, invoke
 from .params import parse_query, php_truthy
+from .references import resolve
 from .timing import time_block
 
 BATCH_MAX = 50
-"""Commands allowed in one batch."""
+"""Commands one batch runs; each one past them fails with ERROR_BATCH_LENGTH_EXCEEDED."""
 
 
 def _php_array(items: dict[str, object]) -> object:
@@ -25,15 +34,22 @@ def _php_array(items: dict[str, object]) -> object:
     return items
 
 
-def _commands(params: dict[str, object]) -> dict[str, str]:
+def _commands(params: dict[str, object]) -> dict[str, object]:
     cmd = params.get("cmd") or {}
     if isinstance(cmd, list):
         cmd = {str(i): command for i, command in enumerate(cmd)}
     if not isinstance(cmd, dict):
         raise ApiError(400, "INVALID_REQUEST", "cmd must be an object of method calls")
-    if len(cmd) > BATCH_MAX:
-        raise ApiError(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
-    return {str(key): str(command) for key, command in cmd.items()}
+    return {str(key): command for key, command in cmd.items()}
+
+
+def _run(ctx: Context, name: str, query: str, outputs: dict[str, dict[str, object]]) -> object:
+    """One command's result, its references resolved against `outputs`; raises its ApiError."""
+    if name.lower() == "batch":
+        raise ApiError(
+            405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage"
+        )
+    return invoke(ctx, name, resolve(parse_query(query), outputs, ctx.settings.batch_references))
 
 
 def run_batch(ctx: Context, params: dict[str, object]) -> tuple[dict[str, object], tuple[str, ...]]:
@@ -42,32 +58,39 @@ def run_batch(ctx: Context, params: dict[str, object]) -> tuple[dict[str, object
     Returns the `result` and the methods run, for the request log.
     """
     halt = php_truthy(params.get("halt", 0))
-    results: dict[str, object] = {}
-    errors: dict[str, object] = {}
-    times: dict[str, object] = {}
+    # what the commands leave, by part and key: what a later command's references reach
+    outputs: dict[str, dict[str, object]] = {
+        "result": {},
+        "next": {},
+        "total": {},
+        "time": {},
+        "error": {},
+    }
     ran: list[str] = []
-    for key, command in _commands(params).items():
-        # The command is read as a URL (path, query, #fragment), so an unencoded # ends it
-        name, _, query = command.partition("#")[0].partition("?")
-        ran.append(canonical_name(name))
+    for count, (key, command) in enumerate(_commands(params).items()):
         start = time.time()
         try:
-            if name.lower() == "batch":
-                raise ApiError(
-                    405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage"
-                )
-            results[key] = invoke(ctx, name, parse_query(query))
+            if count >= BATCH_MAX:
+                raise ApiError(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
+            if not isinstance(command, str):
+                continue
+            # The command is read as a URL (path, query, #fragment): an unencoded # ends it
+            name, _, query = command.partition("#")[0].partition("?")
+            ran.append(canonical_name(name))
+            outputs["result"][key] = _run(ctx, name, query, outputs)
         except ApiError as err:
-            errors[key] = err.body()
+            outputs["error"][key] = err.body()
+            outputs.setdefault("error_description", {})[key] = err.description
+            if halt:
+                break
+            continue
         finish = time.time()
         operating, reset_at = ctx.budget.status((ctx.caller.pool, canonical_name(name)), finish)
-        times[key] = time_block(start, finish, finish - start, operating, reset_at)
-        if halt and key in errors:
-            break
+        outputs["time"][key] = time_block(start, finish, finish - start, operating, reset_at)
     return {
-        "result": _php_array(results),
-        "result_error": _php_array(errors),
-        "result_total": [],
-        "result_next": [],
-        "result_time": _php_array(times),
+        "result": _php_array(outputs["result"]),
+        "result_error": _php_array(outputs["error"]),
+        "result_total": _php_array(outputs["total"]),
+        "result_next": _php_array(outputs["next"]),
+        "result_time": _php_array(outputs["time"]),
     }, tuple(ran)

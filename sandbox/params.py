@@ -76,11 +76,11 @@ def _register(result: dict[str, object], name: str, value: str) -> None:
 
 def _next_index(array: dict[str, object]) -> str:
     """Where PHP's `$a[] = x` goes: one past the largest integer key, or 0."""
-    integers = [int(key) for key in array if _is_integer_key(key)]
+    integers = [int(key) for key in array if is_integer_key(key)]
     return str(max(integers) + 1 if integers else 0)
 
 
-def _is_integer_key(key: str) -> bool:
+def is_integer_key(key: str) -> bool:
     """Whether PHP makes `key` an integer key: decimal, no leading zero, no "-0"."""
     digits = key.removeprefix("-")
     return (
@@ -107,11 +107,14 @@ def parse_body(body: bytes, content_type: str) -> dict[str, object]:
 
 
 def php_string(value: object) -> str:
-    """The string PHP would make of a parameter: true is "1", null and false are ""."""
+    """The string PHP would make of a parameter: true is "1", null and false are "", and
+    an array is "Array" (PHP warns, and the portal's error handler lets it pass)."""
     if value is None or value is False:
         return ""
     if value is True:
         return "1"
+    if isinstance(value, dict | list):
+        return "Array"
     if isinstance(value, int | float | str):
         return str(value)
     return ""
@@ -123,5 +126,8 @@ def php_trim(value: object) -> str:
 
 
 def php_truthy(value: object) -> bool:
-    """PHP truthiness of a parameter, as for batch `halt`: "0", "", 0 and null are false."""
+    """PHP truthiness of a parameter, as for batch `halt`: "0", "", 0, null and an empty
+    array are false."""
+    if isinstance(value, dict | list):
+        return bool(value)
     return php_string(value) not in ("", "0")

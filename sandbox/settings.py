@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from .references import REFERENCE_MODES
+
 DEFAULT_SCOPES = ("telephony",)
 """Scopes of an application or webhook registered without naming any."""
 
@@ -52,6 +54,9 @@ class Settings:
     """HTTP status for `system_error`; 0 uses the usual one from SYSTEM_ERRORS."""
     db_error: bool = False
     """Make every externalLine.add fail with "DB error"."""
+    batch_references: str = "scalars"
+    """How a batch reference inside a longer value is replaced (references.REFERENCE_MODES):
+    "scalars" as the newest rest module, "strings" or "any" as older ones."""
 
     def __post_init__(self) -> None:
         problems = []
@@ -69,6 +74,8 @@ class Settings:
             problems.append("budget_window must be > 0 seconds")
         if self.error_code not in BUSINESS_ERROR_CODES:
             problems.append(f"error_code must be one of {BUSINESS_ERROR_CODES}")
+        if self.batch_references not in REFERENCE_MODES:
+            problems.append(f"batch_references must be one of {sorted(REFERENCE_MODES)}")
         if self.system_error and self.system_error not in SYSTEM_ERRORS:
             problems.append(f"system_error must be '' or one of {sorted(SYSTEM_ERRORS)}")
         if self.system_status and not 400 <= self.system_status <= 599:

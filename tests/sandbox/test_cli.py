@@ -116,6 +116,8 @@ def test_switches_reach_the_portal(start) -> None:
         "9",
         "--token-lifetime",
         "2",
+        "--batch-references",
+        "any",
     )
     with session() as http:
         settings = http.get(f"{url}/_sandbox/settings").json()
@@ -126,7 +128,8 @@ def test_switches_reach_the_portal(start) -> None:
         settings["system_error"],
         settings["system_status"],
         settings["token_lifetime"],
-    ) == (0.0, True, "PORTAL_DELETED", 403, 2.0)
+        settings["batch_references"],
+    ) == (0.0, True, "PORTAL_DELETED", 403, 2.0, "any")
     assert (faults["limit503"], faults["seed"]) == (0.5, 9)
 
 
@@ -147,6 +150,7 @@ def test_help_documents_every_switch() -> None:
         "--require-https",
         "--system-error",
         "--db-error",
+        "--batch-references",
         "--move-to",
         "--rate",
         "--burst",

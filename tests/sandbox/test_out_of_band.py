@@ -85,6 +85,7 @@ def test_require_https(portal: Portal, sandbox: Sandbox) -> None:
         {"burst": 0},
         {"token_lifetime": 0},
         {"system_status": 200},
+        {"batch_references": "newest"},
     ],
 )
 def test_bad_settings_are_refused(sandbox: Sandbox, changes: dict) -> None:
