@@ -11,6 +11,10 @@ waiting together go together:
   takes every write that has joined by then. When the bucket is full that wait is
   half a second, so every concurrent write rides in the next request.
 - A write alone is sent as the plain call, so its errors are exactly a single call's.
+- A write with a value the portal could take for a batch reference (`$result[w0]`,
+  `Ext $result[w1][ID] x`) is always sent as the plain call: inside a batch the portal
+  replaces such a reference with an earlier command's result before the command runs,
+  and there is no escape for it (see `REFERENCE`).
 - Several go as one `batch` with `halt=0` (one refusal must not stop the others), each
   value percent-encoded: the portal parses a command's parameters as PHP's parse_str
   does, where `+` is a space and `&`, `=` split parameters.
@@ -25,6 +29,7 @@ waiting together go together:
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -56,6 +61,13 @@ parallel, a run and not a lone change (at the portal's pace they come every 0.55
 FULL = 4
 """Writes that fill a request early: the dynamic provider host serves four calls at once,
 so no fifth write can be waiting."""
+REFERENCE = re.compile(r"\$.*\[[^\]]+\]", re.DOTALL)
+"""Text the portal might rewrite inside a batch: a `$`, later a `[`, a character or more,
+`]`. The portal's own rule (CRestUtil::processBatchElement) is narrower: `$` and the name
+of a result part (`result`, `time`, `error`, ... in any case), then up to the next space
+with a `[key]` in it. Every text that rule matches, this matches, whatever result parts a
+server version has; what it matches besides (`price $5 [net]`) only goes as a plain call.
+No escape survives: the rewrite runs on the decoded value, after `%XX` and `+` are gone."""
 INNER_STATUS = 400
 """An error inside a batch has no HTTP status of its own; the line methods' errors have
 400 when called alone, and messages show this one."""
@@ -65,6 +77,11 @@ def command(method: str, params: Mapping[str, str]) -> str:
     """One batch command, every name and value percent-encoded (a space as %20, `+` as
     %2B), so a value can neither change nor add a parameter."""
     return f"{method}?{urlencode(params, quote_via=quote)}" if params else method
+
+
+def holds_reference(params: Mapping[str, str]) -> bool:
+    """Whether any name or value of `params` could be rewritten as a batch reference."""
+    return any(REFERENCE.search(text) for pair in params.items() for text in pair)
 
 
 def _keyed(part: object) -> dict[str, Any]:
@@ -135,6 +152,9 @@ class Coalescer:
 
     def call(self, method: str, params: Mapping[str, str], *, idempotent: bool = True) -> Any:
         """Run one write and return its `result`, raising what RestClient.call would."""
+        if holds_reference(params):  # a batch would rewrite it: this one goes alone
+            log.debug("sending %s as a plain call: a value looks like a batch reference", method)
+            return self._client.call(method, params, idempotent=idempotent)
         attempts = Attempts(self._client.policy, method, self._client.portal)
         while True:
             write = _Write(method, params, idempotent)

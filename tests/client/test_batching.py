@@ -17,9 +17,19 @@ from typing import Any
 import pytest
 
 from provider.bitrix24 import errors
-from provider.bitrix24.batching import FULL, STREAM_GAP, STREAM_WINDOW, WINDOW, Coalescer, command
+from provider.bitrix24.batching import (
+    BATCH_MAX,
+    FULL,
+    STREAM_GAP,
+    STREAM_WINDOW,
+    WINDOW,
+    Coalescer,
+    command,
+    holds_reference,
+)
 from provider.bitrix24.lines import ADD, DELETE, GET, UPDATE, Line, LinesApi
 from provider.bitrix24.pacing import LeakyBucket
+from sandbox.references import REFERENCE_MODES
 
 from .conftest import APP, Portal
 
@@ -37,15 +47,22 @@ def until(condition: Callable[[], bool]) -> None:
 
 
 class Gate:
-    """A Coalescer whose first request goes only once `expected` writes are queued;
-    later ones (retries) go as they come."""
+    """A Coalescer whose first request goes only once `expected` writes are queued (or
+    counted by `arrived`, when given); later ones (retries) go as they come."""
 
-    def __init__(self, portal: Portal, expected: int, **client: Any) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        expected: int,
+        arrived: Callable[[], int] | None = None,
+        **client: Any,
+    ) -> None:
         self.expected = expected
         self.pauses: list[float] = []
         self.client = portal.client(**client)
         self.writes = Coalescer(self.client, gather=self.gather, clock=self.clock)
         self.lines = LinesApi(self.client, writes=self.writes)
+        self.arrived = arrived or self.writes.waiting
         self.now = 0.0
 
     def clock(self) -> float:
@@ -54,7 +71,7 @@ class Gate:
     def gather(self, full: Callable[[], bool], seconds: float) -> None:
         self.pauses.append(seconds)
         if len(self.pauses) == 1:
-            until(lambda: self.writes.waiting() >= self.expected)
+            until(lambda: self.arrived() >= self.expected)
 
 
 def fault_first_batch(portal: Portal, kind: str) -> None:
@@ -185,7 +202,6 @@ NAMES = [
     "  padded  ",
     "x&NUMBER=999&CRM_AUTO_CREATE=N",
     "%26NAME%3Dinjected",
-    "$result[w0][ID]",
     "back\\slash;semi,comma/slash",
     "cmd[w9]=scope",
 ]
@@ -204,11 +220,84 @@ def test_every_value_arrives_byte_for_byte_and_injects_nothing(portal: Portal) -
 
 
 def test_a_command_is_the_method_and_percent_encoded_pairs_only() -> None:
-    text = command(ADD, {"NUMBER": "+7", "NAME": NAMES[10] + NAMES[12], "CRM_AUTO_CREATE": "Y"})
+    text = command(ADD, {"NUMBER": "+7", "NAME": NAMES[10] + NAMES[11], "CRM_AUTO_CREATE": "Y"})
     pairs = text.partition("?")[2].split("&")
     assert [pair.split("=")[0] for pair in pairs] == ["NUMBER", "NAME", "CRM_AUTO_CREATE"]
     assert all(re.fullmatch(r"[A-Za-z0-9_.~%-]+=[A-Za-z0-9_.~%-]*", pair) for pair in pairs)
     assert pairs[0] == "NUMBER=%2B7"
+
+
+REFERENCE_NAMES = ["$result[w0]", "Ext $result[w1][ID] x", "$result[a][0][NAME]", "$RESULT[w0] x"]
+"""Names a batch would store as something else: the portal resolves them as references."""
+
+
+def plain_writes(portal: Portal) -> int:
+    """Line writes that reached the portal as plain calls, not inside a batch."""
+    return sum(e["method"] in (ADD, UPDATE, DELETE) for e in portal.log())
+
+
+@pytest.mark.parametrize("mode", list(REFERENCE_MODES))
+def test_a_value_the_portal_would_resolve_as_a_reference_goes_as_a_plain_call(
+    make_portal, mode: str
+) -> None:
+    """In every server version's reading of references, the lines with such names get them
+    byte for byte, on add and on rename, while the others still share one batch."""
+    portal = make_portal(batch_references=mode)
+    for index in range(len(REFERENCE_NAMES) + 1):
+        portal.sb.seed_line(APP, f"9{index}", name=f"old {index}")
+    adds = [Line(f"1{index}", name, True) for index, name in enumerate(REFERENCE_NAMES)]
+    renames = [(f"9{index}", name) for index, name in enumerate(REFERENCE_NAMES)]
+    # the leader goes once the plain writes are queued and every other write has been sent
+    gate = Gate(
+        portal, 2 * len(REFERENCE_NAMES) + 3, lambda: gate.writes.waiting() + plain_writes(portal)
+    )
+    outcomes = together(
+        lambda: gate.lines.add(Line("1", "one", True)),
+        lambda: gate.lines.add(Line("2", "two", False)),
+        lambda: gate.lines.update(f"9{len(REFERENCE_NAMES)}", name="renamed"),
+        *(lambda line=line: gate.lines.add(line) for line in adds),
+        *(lambda n=n, name=name: gate.lines.update(n, name=name) for n, name in renames),
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)]
+    stored = {number: row["NAME"] for number, row in portal.portal_lines().items()}
+    assert {line.number: stored[line.number] for line in adds} == {
+        line.number: line.name for line in adds
+    }
+    assert {number: stored[number] for number, _ in renames} == dict(renames)
+    assert (stored["1"], stored["2"], stored[f"9{len(REFERENCE_NAMES)}"]) == (
+        "one",
+        "two",
+        "renamed",
+    )
+    batches = [e["commands"] for e in portal.log() if e["method"] == BATCH]
+    assert [sorted(commands) for commands in batches] == [[ADD, ADD, UPDATE]]
+    assert plain_writes(portal) == 2 * len(REFERENCE_NAMES)
+
+
+def test_reference_detection_covers_what_the_portal_resolves() -> None:
+    for text in [
+        *REFERENCE_NAMES,
+        "$time[w0][start]",
+        "$Error[w1][error]",
+        "a$resultx[0]",
+        "$\n[k]",
+    ]:
+        assert holds_reference({"NAME": text}), text
+    for text in ["Sales", "price $5", "[net] $", "$result", "$result[]", "a[0]"]:
+        assert not holds_reference({"NAME": text}), text
+
+
+def test_never_more_than_50_commands_in_one_batch(portal: Portal) -> None:
+    wanted = [Line(str(n), f"line {n}", True) for n in range(BATCH_MAX + 10)]
+    gate = Gate(portal, len(wanted))
+    outcomes = together(*(lambda line=line: gate.lines.add(line) for line in wanted))
+    stored = portal.portal_lines()
+    assert outcomes == [str(stored[line.number]["ID"]) for line in wanted]
+    # the first 50 in one batch, the other 10 in the next (the two may overlap)
+    assert sorted((e["method"], len(e["commands"])) for e in portal.log()) == [
+        (BATCH, 10),
+        (BATCH, BATCH_MAX),
+    ]
 
 
 def test_an_ambiguous_batch_failure_is_settled_by_one_get(portal: Portal) -> None:
@@ -258,9 +347,10 @@ def test_a_server_fault_on_the_batch_retries_updates_and_settles_adds(portal: Po
     assert (sent(portal, GET), sent(portal, ADD), sent(portal, UPDATE)) == (1, 1, 1)
 
 
-def test_an_inner_time_limit_waits_until_the_reset_and_retries_that_write(make_portal) -> None:
+def test_an_inner_time_limit_retries_that_write_alone(make_portal) -> None:
     # each add charges 1 s to a budget of 1.5 s per 1 s window: the third add of the batch
-    # is refused with 429, and goes again, alone, once the window frees
+    # is refused with 429 and, as the portal times only the commands that succeeded, has
+    # no result_time entry (so no reset time); it goes again, alone, once the window frees
     portal = make_portal(time_budget=1.5, call_cost=1.0, budget_window=1.0)
     gate = Gate(portal, 3)
     wanted = [Line(str(n), f"line {n}", True) for n in range(3)]
