@@ -53,6 +53,17 @@ class Backend:
         """What must never show in the CLI's output: the database password."""
         return set() if self.server is None else {self.server.password}
 
+    def emptied_sidecars(self) -> list[Path]:
+        """A folder's metadata files (`<object>.attrs`) that a kill left empty. gocloud's
+        fileblob rewrites them in place (`blob/fileblob/attrs.go`), not by a rename as it
+        does the objects, so a `kill -9` in a checkpoint write can leave the stack's empty,
+        and every command then fails with "failed to load checkpoint: EOF". A database
+        writes each row whole: it has none."""
+        if self.server is not None:
+            return []
+        root = Path(self.url.removeprefix("file://"))
+        return [path for path in root.rglob("*.attrs") if path.stat().st_size == 0]
+
     def locks(self) -> dict[str, dict[str, Any]]:
         """Each lock object in the backend, by its key, with what it says (pid, hostname…)."""
         if self.server is None:
