@@ -38,9 +38,12 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         server = PostgresServer.start()
     except PostgresUnavailable as missing:
-        pytest.fail(str(missing), pytrace=False)
-    yield server
-    server.stop()
+        failure = str(missing)
+    else:
+        yield server
+        server.stop()
+        return
+    pytest.fail(failure, pytrace=False)
 
 
 @pytest.fixture
