@@ -27,3 +27,16 @@ def test_a_wrong_password_is_one_error_that_does_not_show_it(tmp_path, backend: 
     assert 'password authentication failed for user "pulumi"' in refused.stderr
     assert "postgres://pulumi:[credential]@127.0.0.1:" in refused.stderr  # Pulumi redacts it
     assert "not-the-password-0123" not in refused.stderr + refused.stdout
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_the_password_can_stay_out_of_the_url_in_pgpassword(tmp_path, backend: Backend):
+    """For a CI that masks only some characters (GitLab): the URL without its password, the
+    password alone in PGPASSWORD, which the driver reads (lib/pq)."""
+    (password,) = backend.secrets
+    bare = backend.url.replace(f":{password}@", "@")
+    project = PulumiProject.create(tmp_path / "p", "prod", {"PGPASSWORD": password}, bare)
+    assert project.env["PULUMI_BACKEND_URL"] == bare and password not in bare
+    assert "prod" in project.run("stack", "ls").stdout
+    refused = project.run("stack", "ls", check=False, env={"PGPASSWORD": "wrong-password"})
+    assert 'password authentication failed for user "pulumi"' in refused.stderr
