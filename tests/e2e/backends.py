@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ TABLE = "pulumi_state"  # Pulumi's default, used when the URL has no `table=` pa
 class Backend:
     """One test's state backend: its URL, and where to look inside it."""
 
-    url: str
-    server: PostgresServer | None = None  # None: a folder
+    url: str = field(repr=False)  # a postgres:// one holds the password: not in tracebacks
+    server: PostgresServer | None = field(default=None, repr=False)  # None: a folder
     database: str = ""
 
     @classmethod
@@ -43,6 +43,9 @@ class Backend:
     @classmethod
     def postgres(cls, server: PostgresServer, database: str) -> Backend:
         return cls(server.database(database), server, database)
+
+    def __repr__(self) -> str:
+        return f"Backend({self.kind}, {self.database or self.url})"
 
     @property
     def kind(self) -> str:

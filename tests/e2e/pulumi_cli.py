@@ -28,9 +28,10 @@ class PulumiProject:
 
     root: Path
     stack: str
-    env: dict[str, str] = field(default_factory=dict)
-    transcript: list[str] = field(default_factory=list)
-    secrets: dict[str, str] = field(default_factory=dict)  # what must never leak
+    # Not in tracebacks: the env holds the backend URL (a postgres:// one, its password).
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    transcript: list[str] = field(default_factory=list, repr=False)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # what must never leak
 
     @classmethod
     def create(
