@@ -35,9 +35,10 @@ def previous_lines() -> dict[str, str]:
     """NUMBER -> portal of every ExternalLine in the stack's state; {} for a new stack.
 
     The engine writes a checkpoint as the run starts, while the program runs; a file
-    backend read at that moment can find the file half written ("failed to load
-    checkpoint: EOF", seen once on a loaded machine). So a failed read is tried
-    again a few times before the run is stopped.
+    backend read at that moment can find the checkpoint's metadata file (`.attrs`, which
+    gocloud's fileblob rewrites in place) still empty ("failed to load checkpoint: EOF",
+    seen once on a loaded machine). So a failed read is tried again a few times before
+    the run is stopped. A PostgreSQL backend writes each row whole.
     """
     name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     for attempt in range(ATTEMPTS):

@@ -9,11 +9,16 @@ from pathlib import Path
 import pytest
 
 from sandbox import Sandbox
+from tests.e2e.backends import Backend
+from tests.e2e.postgres import PostgresServer, PostgresUnavailable
 from tests.e2e.pulumi_cli import PULUMI_BIN, PulumiProject
 
 CLIENT_ID = "local.e2e"
 CLIENT_SECRET = "e2e-client-secret-DO-NOT-LEAK"
 _stacks = itertools.count(1)
+_databases = itertools.count(1)
+# The core scenarios run on both: `@on_both_backends` over a test using `backend` or `project`.
+on_both_backends = pytest.mark.parametrize("backend", ["file", "postgres"], indirect=True)
 
 if not (PULUMI_BIN / "pulumi").exists():
     pytest.exit("the Pulumi CLI is missing: run scripts/test, which bootstraps it", returncode=2)
@@ -26,10 +31,35 @@ def sandbox() -> Iterator[Sandbox]:
         yield portal
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One server for the session, started by the first test on `postgres`: never skipped.
+    Without a server those tests fail, naming what is missing."""
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailable as missing:
+        failure = str(missing)
+    else:
+        yield server
+        server.stop()
+        return
+    pytest.fail(failure, pytrace=False)
+
+
 @pytest.fixture
-def project(tmp_path: Path, sandbox: Sandbox) -> PulumiProject:
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """The state backend the test's projects share: a folder, or (on_both_backends) a
+    fresh database on the session's PostgreSQL server."""
+    if getattr(request, "param", "file") == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        return Backend.postgres(server, f"e2e{next(_databases)}")
+    return Backend.folder(tmp_path / "state")
+
+
+@pytest.fixture
+def project(tmp_path: Path, sandbox: Sandbox, backend: Backend) -> PulumiProject:
     stack = f"e2e{next(_stacks)}"
-    proj = PulumiProject.create(tmp_path / "project", stack, {})
+    proj = PulumiProject.create(tmp_path / "project", stack, {}, backend=backend.url)
     proj.secrets = proj.connect(sandbox, CLIENT_ID, CLIENT_SECRET)
     return proj
 

@@ -2,7 +2,8 @@
 
 Each test gets its own project folder (the repo's Pulumi.yaml, __main__.py and
 provider/ linked in, a stacks/ folder of its own), its own PULUMI_HOME and its
-own file state backend, so tests never see each other's stacks or the demo's.
+own state backend (a folder, or a database of tests/e2e/postgres.py), so tests
+never see each other's stacks or the demo's.
 """
 
 from __future__ import annotations
@@ -27,15 +28,19 @@ class PulumiProject:
 
     root: Path
     stack: str
-    env: dict[str, str] = field(default_factory=dict)
-    transcript: list[str] = field(default_factory=list)
-    secrets: dict[str, str] = field(default_factory=dict)  # what must never leak
+    # Not in tracebacks: the env holds the backend URL (a postgres:// one, its password).
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    transcript: list[str] = field(default_factory=list, repr=False)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # what must never leak
 
     @classmethod
     def create(
-        cls, root: Path, stack: str, env: dict[str, str], backend: Path | None = None
+        cls, root: Path, stack: str, env: dict[str, str], backend: str | None = None
     ) -> PulumiProject:
-        """A new project folder; `backend` shares state with other folders (another CI run)."""
+        """A new project folder. `backend` is a state backend URL (`file://…`, `postgres://…`)
+        to share state with other folders, as another CI run does; by default a folder of its
+        own, `.pulumi-state`."""
+        backend = backend or f"file://{root / '.pulumi-state'}"
         root.mkdir(parents=True, exist_ok=True)
         for name in ("Pulumi.yaml", "__main__.py", "provider", ".venv"):
             (root / name).symlink_to(REPO / name)
@@ -43,19 +48,21 @@ class PulumiProject:
         base = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("BITRIX24_", "PULUMI_"))
+            # PG*: libpq's settings, which a postgres:// backend URL would inherit
+            if not key.startswith(("BITRIX24_", "PULUMI_", "PG"))
         }
         base.update(
             PATH=f"{PULUMI_BIN}{os.pathsep}{REPO / '.venv' / 'bin'}{os.pathsep}{base['PATH']}",
             PULUMI_HOME=str(root / ".pulumi-home"),
-            PULUMI_BACKEND_URL=f"file://{backend or root / '.pulumi-state'}",
+            PULUMI_BACKEND_URL=backend,
             PULUMI_CONFIG_PASSPHRASE="e2e-test",
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             BITRIX24_TOKEN_STORE=str(root / ".tokens"),
         )
         base.update(env)
-        (backend or root / ".pulumi-state").mkdir(exist_ok=True)
+        if backend.startswith("file://"):
+            Path(backend.removeprefix("file://")).mkdir(exist_ok=True)
         project = cls(root, stack, base)
         project.run("stack", "select", "--create", stack)
         return project
@@ -66,12 +73,17 @@ class PulumiProject:
         path.write_text(text)
         return path
 
-    def run(
-        self, *args: str, check: bool = True, env: dict[str, str] | None = None, stdin: str = ""
-    ):
+    def command(self, *args: str) -> list[str]:
+        """The argv of `pulumi <args>` in this folder, on this stack, with no prompt."""
         cmd = ["pulumi", *args, "--non-interactive", "--cwd", str(self.root)]
         if args[0] not in ("stack", "config"):
             cmd += ["--stack", self.stack]
+        return cmd
+
+    def run(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None, stdin: str = ""
+    ):
+        cmd = self.command(*args)
         # A preview persists nothing, yet the engine serialises the whole deployment after
         # every step of it unless told not to: skip that, as the README advises for CI.
         quick = {"PULUMI_SKIP_CHECKPOINTS": "true"} if "preview" in args[:1] else {}

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines, stack_file
+from tests.e2e.backends import Backend
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, on_both_backends, portal_lines, stack_file
 from tests.e2e.pulumi_cli import REPO, PulumiProject
 
 LINE = ("74951234567", "Reception")
@@ -92,14 +93,14 @@ def test_the_token_store_is_private(project, sandbox):
     assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
 
 
-def test_two_pipelines_in_a_row_survive_the_rotation(tmp_path, sandbox):
+@on_both_backends
+def test_two_pipelines_in_a_row_survive_the_rotation(tmp_path, sandbox, backend: Backend):
     """The GitHub Actions recipe of the README: each run is a fresh runner with an empty
-    token store; the refresh token lives in a CI secret that the run writes back."""
+    token store; the refresh token lives in a CI secret that the run writes back. The
+    pipelines share the state backend."""
     sandbox.configure(token_lifetime=2)
     ci_secret = tmp_path / "ci-secret"  # stands in for the repository secret
     ci_secret.write_text(sandbox.issue_tokens(CLIENT_ID)["refresh_token"])
-    backend = tmp_path / "shared-backend"  # pipelines share the state backend
-    backend.mkdir()
 
     def pipeline(run: int, lines: list[tuple[str, str]]) -> None:
         env = {
@@ -108,7 +109,7 @@ def test_two_pipelines_in_a_row_survive_the_rotation(tmp_path, sandbox):
             "BITRIX24_REFRESH_TOKEN": ci_secret.read_text(),
             "BITRIX24_OAUTH_SERVER": sandbox.url,
         }
-        project = PulumiProject.create(tmp_path / f"runner{run}", "prod", env, backend=backend)
+        project = PulumiProject.create(tmp_path / f"runner{run}", "prod", env, backend=backend.url)
         project.write_stack(stack_file(sandbox, *lines))
         project.up("--refresh")
         exported = provider_cli(project, "auth", "--print-refresh-token")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import Sandbox
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines, stack_file
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, on_both_backends, portal_lines, stack_file
 from tests.e2e.pulumi_cli import PulumiProject
 
 BAD = Path(__file__).parents[1] / "stackfile" / "bad"
@@ -56,6 +56,7 @@ def test_up_creates_exactly_the_declared_lines_with_add_ids(project, sandbox):
     project.run("preview", "--expect-no-changes")
 
 
+@on_both_backends
 def test_rename_updates_in_place_number_change_replaces_removal_deletes(project, sandbox):
     project.write_stack(stack_file(sandbox, MAIN, SALES, SUPPORT))
     project.up()
@@ -134,6 +135,7 @@ def test_refresh_sees_out_of_band_changes_and_up_repairs_them(project, sandbox):
     project.run("preview", "--expect-no-changes")
 
 
+@on_both_backends
 def test_destroy_leaves_the_application_pool_empty(project, sandbox):
     project.write_stack(stack_file(sandbox, MAIN, SALES, SUPPORT))
     project.up()

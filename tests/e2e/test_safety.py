@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox import Sandbox
-from tests.e2e.conftest import portal_lines, stack_file
+from tests.e2e.conftest import on_both_backends, portal_lines, stack_file
 from tests.e2e.pulumi_cli import PulumiProject
 
 TWELVE = [(f"7495000{index:04d}", f"Line {index}") for index in range(12)]
@@ -14,6 +14,7 @@ def line_calls(sandbox) -> list[str]:
     return [e["method"] for e in sandbox.request_log() if e["method"].startswith(LINE_METHODS)]
 
 
+@on_both_backends
 def test_guard_refuses_a_mass_delete_in_preview_and_bare_up_then_the_override_lets_it(
     project: PulumiProject, sandbox
 ):

@@ -206,6 +206,13 @@ def test_the_preview_job_has_no_bitrix24_secret():
     assert not [s for s in jobs["preview"]["steps"] if "secrets." in json.dumps(s)]
 
 
+def test_the_state_backend_url_is_a_secret():
+    """A postgres:// URL holds the database password: the workflow reads it from a secret,
+    which GitHub masks in logs (`pulumi whoami -v` prints the URL as given)."""
+    assert load(GITHUB)["env"]["PULUMI_BACKEND_URL"] == "${{ secrets.PULUMI_BACKEND_URL }}"
+    assert "PULUMI_BACKEND_URL" not in json.dumps(load(GITHUB)["jobs"])  # nothing overrides it
+
+
 def test_a_pull_request_previews_and_comments_only_the_stacks_it_touches(repository):
     repo = repository
     repo.open_pull_request()
