@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pulumi
 
+from provider import failures
 from provider.bitrix24.errors import InputError
 from provider.configcheck import check_stack_config
 from provider.resource import ExternalLine
@@ -24,7 +25,7 @@ try:
     declared = {line.number: spec.portal for line in spec.lines}
     warning = guard.check(guard.changes(previous_lines(), declared), spec.allow_deletes, spec.path)
 except InputError as err:
-    raise pulumi.RunError(str(err)) from None
+    failures.stop(err)  # one message; exit 32, which the language host shows as nothing more
 if warning:
     pulumi.log.warn(warning)
 

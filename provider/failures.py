@@ -10,6 +10,13 @@ raising `from None` leaves no chain. What the engine then shows is
 
 An error the product did not expect (a bug) keeps its traceback, written into
 the message here, since the host's own formatting no longer has frames.
+
+The program's own refusals (a bad stack file, the mass-delete guard, a credential in
+clear config) take another road to the same one line: `stop` logs the message and
+exits with the code the language host reads as "already shown to the user". A
+`pulumi.RunError` would not do: the exec script exits 1 after one, and the official
+Python language host prints a second error under it, "an unhandled error occurred:
+program exited with non-zero exit code: 1" (docs/pulumi-facts.md).
 """
 
 from __future__ import annotations
@@ -18,13 +25,20 @@ import functools
 import sys
 import traceback
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
+
+import pulumi
 
 from provider.bitrix24.errors import Bitrix24Error
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 BUG_FRAMES = 64  # enough of a bug's traceback to find it
+USER_ACTIONABLE_EXIT = 32
+"""The exit code that tells the language host the program showed its error already:
+PYTHON_PROCESS_EXITED_AFTER_SHOWING_USER_ACTIONABLE_MESSAGE_CODE of the exec script,
+pythonProcessExitedAfterShowingUserActionableMessage of the official host, which bails
+without a message of its own on it and only on it."""
 
 
 class ProviderFailure(Exception):
@@ -55,3 +69,13 @@ def reported(method: Callable[_P, _R]) -> Callable[_P, _R]:
         raise failure from None
 
     return wrapper
+
+
+def stop(err: Bitrix24Error) -> NoReturn:
+    """End the Pulumi program on an error the user can act on: its message, and nothing else.
+
+    Called before any resource is declared, so the engine has nothing to change. The log
+    call is synchronous (no resource to wait for), so the message reaches the engine first.
+    """
+    pulumi.log.error(str(err))
+    sys.exit(USER_ACTIONABLE_EXIT)

@@ -40,11 +40,13 @@ Context = grpc.ServicerContext
 VERSION = "3.274.1"  # the release whose exec script this host drives; reported to `pulumi about`
 EXEC_NAME = "pulumi-language-python-exec"
 ORPHAN_CHECK_INTERVAL = 0.5  # seconds between two looks at whether the engine is still there
-USER_ACTIONABLE_EXIT = 32  # the exec script printed a message for the user: bail quietly
-# The exec script's exit after a pulumi.RunError, whose message it logged through the engine:
-# with nothing on stderr there is nothing more to say. The official host adds "an unhandled
-# error occurred: program exited with non-zero exit code: 1" under a handled, clear error.
-RUN_ERROR_EXIT = 1
+USER_ACTIONABLE_EXIT = 32
+"""The only exit code after which the official host bails without a word of its own (the
+exec script uses it after an unhandled exception it has logged). Every other non-zero code,
+1 after a pulumi.RunError included, becomes "program exited with non-zero exit code: N",
+which the engine prints as a second error: "an unhandled error occurred: ...". This host
+judges exit codes exactly so (sdk/python/cmd/pulumi-language-python/main.go), so a program
+cannot pass the tests here and print that line for users."""
 
 
 class PythonHost(language_pb2_grpc.LanguageRuntimeServicer):
@@ -121,29 +123,26 @@ class PythonHost(language_pb2_grpc.LanguageRuntimeServicer):
         with self.lock:
             self.running.add(proc)
         try:
-            printed = forward(proc.stderr, sys.stderr.buffer)
-            code = proc.wait()
+            with proc:  # closes the stderr pipe once the program has exited
+                forward(proc.stderr, sys.stderr.buffer)
+                code = proc.wait()
         finally:
             with self.lock:
                 self.running.discard(proc)
         if code == 0:
             return language_pb2.RunResponse()
-        if code == USER_ACTIONABLE_EXIT or (code == RUN_ERROR_EXIT and not printed):
+        if code == USER_ACTIONABLE_EXIT:
             return language_pb2.RunResponse(bail=True)
         return language_pb2.RunResponse(error=f"program exited with non-zero exit code: {code}")
 
 
-def forward(source: IO[bytes] | None, sink: IO[bytes]) -> bool:
-    """Copy the program's stderr to ours (the engine shows it) until it closes; whether
-    anything came."""
-    printed = False
+def forward(source: IO[bytes] | None, sink: IO[bytes]) -> None:
+    """Copy the program's stderr to ours (the engine shows it) until it closes."""
     if source is None:
-        return printed
+        return
     for chunk in iter(lambda: source.read1(65536), b""):
-        printed = True
         sink.write(chunk)
         sink.flush()
-    return printed
 
 
 def virtualenv_python(root: str, venv: str | None) -> Path | None:
