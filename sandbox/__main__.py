@@ -190,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("slow", "apply, then wait --slow-seconds before replying"),
         ("drop", "close the connection before applying the call"),
         ("commit-drop", "apply the call, then close the connection without reply"),
+        ("html502", "502 with an HTML page, as an overloaded front end sends"),
+        ("commit-garbled", "apply the call, then reply 200 with the JSON cut off halfway"),
     ):
         faults.add_argument(f"--{kind}", type=_rate, default=0.0, metavar="RATE", help=what)
     faults.add_argument("--slow-seconds", type=float, default=5.0, help="default %(default)s")
@@ -211,6 +213,8 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
             slow_seconds=args.slow_seconds,
             drop=args.drop,
             commit_drop=args.commit_drop,
+            html502=args.html502,
+            commit_garbled=args.commit_garbled,
             seed=args.fault_seed,
         ),
         token_lifetime=args.token_lifetime,

@@ -10,7 +10,7 @@ import random
 import threading
 from dataclasses import asdict, dataclass
 
-FAULT_KINDS = ("drop", "error500", "limit503", "commit_drop", "slow")
+FAULT_KINDS = ("drop", "error500", "limit503", "commit_drop", "slow", "html502", "commit_garbled")
 """Fault names, as the request log reports them, in the order a draw tries them.
 
 drop: the connection closes before the request is applied (no reply).
@@ -18,6 +18,12 @@ error500: 500 INTERNAL_SERVER_ERROR, nothing applied.
 limit503: 503 QUERY_LIMIT_EXCEEDED whatever the bucket says, nothing applied.
 commit_drop: the request is applied, then the connection closes without a reply.
 slow: the request is applied, then the reply waits `slow_seconds`.
+html502: a 502 page in HTML, as the web server in front of PHP sends when the back end is
+    overloaded; nothing applied.
+commit_garbled: the request is applied, then the reply is HTTP 200 with its JSON cut off
+    halfway, as when a PHP worker dies mid-reply.
+The last two came after the first five, so a seed draws the same faults it always did when
+their rates are 0.
 """
 
 
@@ -31,6 +37,8 @@ class FaultRates:
     slow_seconds: float = 5.0
     drop: float = 0.0
     commit_drop: float = 0.0
+    html502: float = 0.0
+    commit_garbled: float = 0.0
     seed: int = 1
     methods: tuple[str, ...] = ()
     """Only these REST methods (documented spelling) get faults; empty means all."""

@@ -7,6 +7,7 @@ The HTTP layer only carries bytes; what to answer (or whether to drop) is decide
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,6 +22,13 @@ from .timing import time_block
 
 if TYPE_CHECKING:
     from .portal import Sandbox
+
+
+BAD_GATEWAY_PAGE = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
 
 
 @dataclass
@@ -38,6 +46,8 @@ class Outcome:
     """The request was applied; close the connection instead of replying (commit_drop)."""
     delay: float = 0.0
     """Seconds to wait before replying (slow)."""
+    page: bytes | None = None
+    """A reply that is not JSON, sent as it is instead of `body` (html502, commit_garbled)."""
     commands: tuple[str, ...] = ()
     """The methods a batch ran, for the request log."""
 
@@ -74,6 +84,9 @@ def handle_rest(
             raise ApiError(500, "INTERNAL_SERVER_ERROR", "Internal server error")
         if outcome.fault == "limit503":
             raise query_limit()
+        if outcome.fault == "html502":
+            outcome.status, outcome.page = 502, BAD_GATEWAY_PAGE
+            return outcome
         refusal = settings.system_refusal()
         if refusal:
             raise ApiError(*refusal)
@@ -105,4 +118,7 @@ def handle_rest(
     outcome.drop_after = outcome.fault == "commit_drop"
     if outcome.fault == "slow":
         outcome.delay = sb.faults.rates.slow_seconds
+    if outcome.fault == "commit_garbled":
+        whole = json.dumps(outcome.body).encode()
+        outcome.status, outcome.page = 200, whole[: len(whole) // 2]
     return outcome

@@ -155,7 +155,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             assert outcome.status is not None
             headers = {"Location": outcome.location} if outcome.location else {}
-            self._send(outcome.status, outcome.body, headers)
+            if outcome.page is not None:
+                self._write(outcome.status, outcome.page, "text/html", headers)
+            else:
+                self._send(outcome.status, outcome.body, headers)
 
     def _oauth(self, started: float, query: str, body: bytes, ctype: str) -> None:
         sb = self.server.sandbox
@@ -197,12 +200,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: object | None, headers: dict[str, str] | None = None
     ) -> None:
-        # Head and body in one write: two small writes cost a second syscall per reply.
         data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+        self._write(status, data, JSON_TYPE, headers)
+
+    def _write(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        # Head and body in one write: two small writes cost a second syscall per reply.
         self.log_request(status)
         head = [
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
-            f"Content-Type: {JSON_TYPE}",
+            f"Content-Type: {content_type}",
             f"Content-Length: {len(data)}",
             *(f"{name}: {value}" for name, value in (headers or {}).items()),
         ]

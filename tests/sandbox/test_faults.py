@@ -81,6 +81,26 @@ def test_commit_then_drop_is_really_applied(portal: Portal, sandbox: Sandbox) ->
     assert [e["fault"] for e in sandbox.request_log()] == ["commit_drop", None]
 
 
+def test_html502_is_a_web_server_page_and_nothing_applied(portal: Portal, sandbox: Sandbox) -> None:
+    sandbox.set_faults(html502=1.0)
+    reply = portal.call(ADD, NUMBER="100", NAME="lost")
+    assert (reply.status_code, reply.headers["Content-Type"]) == (502, "text/html")
+    assert reply.text.startswith("<html>") and "502 Bad Gateway" in reply.text
+    assert sandbox.lines(APP) == []
+    assert [e["fault"] for e in sandbox.request_log()] == ["html502"]
+
+
+def test_commit_garbled_is_applied_and_its_reply_is_not_json(
+    portal: Portal, sandbox: Sandbox
+) -> None:
+    sandbox.set_faults(commit_garbled=1.0)
+    reply = portal.call(ADD, NUMBER="100", NAME="applied")
+    assert reply.status_code == 200 and reply.text.startswith('{"result"')
+    with pytest.raises(requests.JSONDecodeError):
+        reply.json()
+    assert [line["NAME"] for line in sandbox.lines(APP)] == ["applied"]
+
+
 def test_slow_reply_is_applied_then_late(portal: Portal, sandbox: Sandbox) -> None:
     sandbox.set_faults(slow=1.0, slow_seconds=0.3)
     started = time.monotonic()
