@@ -145,11 +145,13 @@ def _retry_at(body: Mapping[str, Any]) -> float | None:
 
 def classify(method: str, status: int, body: object, number: str = "") -> ApiError:
     """The exception for an error reply; `number` is the NUMBER sent, for line errors."""
-    fields: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+    if not isinstance(body, Mapping):
+        return _not_json(method, status)
+    fields: Mapping[str, Any] = body
     code = str(fields.get("error") or "")
     description = redact(str(fields.get("error_description") or ""))
     if not fields:
-        description = f"a reply that is not a JSON object ({status})"
+        description = f"an empty JSON object (HTTP {status})"
     if code in BUSINESS_CODES and method.lower().startswith(LINE_METHOD_PREFIX):
         for prefix, line_class, fix in LINE_ERRORS:
             if description.startswith(prefix):
@@ -163,3 +165,15 @@ def classify(method: str, status: int, body: object, number: str = "") -> ApiErr
         retry_at = _retry_at(fields) if cls is OperationTimeLimit else None
         return cls(method, status, code, description, fix, retry_at=retry_at)
     return cls(method, status, code, description, fix)
+
+
+def _not_json(method: str, status: int) -> ApiError:
+    """A reply that is not a JSON object: an HTML page from the web server in front of an
+    overloaded portal, or a reply cut off when a worker died. With a success status, or a
+    server's (5xx), it is a server fault: a read may be repeated, and an add may have been
+    applied, which the lines API then checks. A 4xx page keeps its status's meaning
+    (a wrong address answers 404 whatever the body)."""
+    description = f"a reply that is not JSON (HTTP {status}); the portal may be overloaded"
+    if status < 400 or status >= 500:
+        return ServerFault(method, status, "", description)
+    return STATUS_FALLBACK.get(status, ApiError)(method, status, "", description)

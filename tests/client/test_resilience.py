@@ -10,7 +10,7 @@ from provider.bitrix24.lines import Line
 from provider.bitrix24.pacing import Unpaced
 from provider.bitrix24.rest import RestClient
 
-from .conftest import FAST, Portal
+from .conftest import APP, FAST, Portal
 
 GET = "telephony.externalLine.get"
 
@@ -64,6 +64,30 @@ def test_retries_converge_under_500_503_timeouts_and_dropped_connections(portal:
     assert set(portal.portal_lines()) == expected
     faults = Counter(e["fault"] for e in portal.log())
     assert all(faults[kind] for kind in ("error500", "limit503", "drop", "commit_drop", "slow"))
+
+
+def test_replies_that_are_not_json_neither_lose_nor_duplicate_a_line(portal: Portal) -> None:
+    """An HTML 502 applied nothing; a 200 cut off mid-JSON applied the call. Reads and
+    updates are repeated; an add is checked against the list, so it is made once."""
+    lines = portal.lines()
+    portal.sb.set_faults(html502=0.2, commit_garbled=0.3, seed=5)
+    for i in range(12):
+        number = str(3000 + i)
+        lines.add(Line(number, f"n{i}", True))
+        lines.update(number, name=f"renamed {i}")
+        assert lines.find(number, fresh=True) == Line(number, f"renamed {i}", True)
+    portal.sb.set_faults()
+    held = portal.portal_lines()
+    assert {n: line["NAME"] for n, line in held.items()} == {
+        str(3000 + i): f"renamed {i}" for i in range(12)
+    }
+    assert len(held) == 12 == len(portal.sb.lines(APP))  # nothing duplicated
+    faults = Counter(e["fault"] for e in portal.log())
+    assert faults["html502"] and faults["commit_garbled"]
+    garbled_adds = [
+        e for e in portal.log("telephony.externalLine.add") if e["fault"] == "commit_garbled"
+    ]
+    assert garbled_adds  # an add was applied and its reply lost: the case that duplicates
 
 
 def test_persistent_server_faults_end_at_the_deadline(portal: Portal, leaks) -> None:

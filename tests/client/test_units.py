@@ -70,6 +70,16 @@ def test_unknown_codes_fall_back_on_status(status: int, cls: type) -> None:
     assert type(classify(GET, status, "<html>Bad gateway</html>")) is cls
 
 
+@pytest.mark.parametrize("status", [200, 500, 502, 504])
+@pytest.mark.parametrize("body", [None, "<html>502 Bad Gateway</html>", ["result"]])
+def test_a_reply_that_is_not_json_from_a_server_is_a_server_fault(
+    status: int, body: object
+) -> None:
+    err = classify("telephony.externalLine.add", status, body)
+    assert type(err) is errors.ServerFault  # a read retries; an add is checked, never resent
+    assert f"not JSON (HTTP {status})" in str(err)
+
+
 def test_line_descriptions_only_for_line_methods_and_business_codes() -> None:
     for prefix, cls, _fix in LINE_ERRORS:
         err = classify(

@@ -103,6 +103,34 @@ def test_100_lines_through_10_percent_faults_and_an_expiring_token(
     project.run("preview", "--expect-no-changes")
 
 
+def test_replies_that_are_not_json_neither_lose_nor_duplicate_lines(tmp_path, faulty_portal):
+    """An overloaded portal's front end answers an HTML 502 (nothing applied), and a worker
+    that dies mid-reply leaves a 200 cut off halfway (applied). Both reach batches of adds:
+    each add is checked against the list, never sent blindly again."""
+    portal = faulty_portal
+    project = PulumiProject.create(tmp_path / "project", "notjson", {})
+    project.connect(portal, CLIENT_ID, CLIENT_SECRET)
+    declared = {f"7495{n:07d}": f"Line {n}" for n in range(40)}
+    project.write_stack(
+        {"portal": portal.url, "lines": [{"number": k, "name": v} for k, v in declared.items()]}
+    )
+    # One draw per batch; with this seed both kinds are drawn within the first 6 batches.
+    portal.set_faults(html502=0.25, commit_garbled=0.25, seed=3, methods=["batch"])
+    portal.clear_log()
+    project.up("--parallel", "4")
+    portal.set_faults(seed=1)
+
+    injected = collections.Counter(e["fault"] for e in portal.request_log() if e.get("fault"))
+    assert set(injected) == {"html502", "commit_garbled"}, injected
+    held = portal_lines(portal)
+    assert {n: line["NAME"] for n, line in held.items()} == declared
+    assert len(portal.lines(CLIENT_ID)) == len(declared)  # nothing duplicated, nothing lost
+    assert {n: res["id"] for n, res in project.line_resources().items()} == {
+        n: str(line["ID"]) for n, line in held.items()
+    }
+    project.run("preview", "--expect-no-changes")
+
+
 def test_a_line_made_by_hand_is_refused_unless_adopted(project, sandbox):
     sandbox.register_call(CLIENT_ID, "74950000001")  # implicit, nameless, CRM Y
     stack = {"portal": sandbox.url, "lines": [{"number": "74950000001", "name": "Reception"}]}
