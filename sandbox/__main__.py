@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--db-error", action="store_true", help='make every externalLine.add fail with "DB error"'
     )
     portal.add_argument(
+        "--error-time-block",
+        action="store_true",
+        help="give error replies the time block too, as the docs say (the server does not)",
+    )
+    portal.add_argument(
         "--batch-references",
         choices=sorted(REFERENCE_MODES),
         default="scalars",
@@ -229,6 +234,7 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         system_error=system_error,
         system_status=system_status,
         db_error=args.db_error,
+        error_time_block=args.error_time_block,
         batch_references=args.batch_references,
     )
 

@@ -114,7 +114,10 @@ def handle_rest(
     operating, reset_at = (
         sb.budget.status((caller.pool, outcome.method), finish) if caller else (0.0, int(finish))
     )
-    outcome.body["time"] = time_block(start, finish, processing, operating, reset_at)
+    if outcome.status == 200 or settings.error_time_block:
+        # CRestServer::processCall appends the timing to a result; outputError writes the
+        # code and description alone (modules/rest/classes/general/rest.php).
+        outcome.body["time"] = time_block(start, finish, processing, operating, reset_at)
     outcome.drop_after = outcome.fault == "commit_drop"
     if outcome.fault == "slow":
         outcome.delay = sb.faults.rates.slow_seconds

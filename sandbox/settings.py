@@ -42,6 +42,9 @@ class Settings:
     """Virtual seconds each call charges to its method; None charges the measured time."""
     budget_window: float = 600.0
     """Length of the execution-time window (ten buckets)."""
+    error_time_block: bool = False
+    """Whether an error reply carries the `time` block (so a 429 has `operating_reset_at`).
+    The docs say every reply does; the rest module adds it to successes only (False)."""
     error_code: str = ""
     """The `error` code of business errors: "" (server source) or "ERROR_CORE" (docs)."""
     webhooks_allowed: bool = True
