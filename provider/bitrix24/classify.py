@@ -41,7 +41,12 @@ BUSINESS_CODES = frozenset({"", "ERROR_CORE"})
 
 SYSTEM_ERRORS: Mapping[str, tuple[type[ApiError], str]] = {
     "QUERY_LIMIT_EXCEEDED": (QueryLimitExceeded, ""),
-    "OPERATION_TIME_LIMIT": (OperationTimeLimit, ""),
+    "OPERATION_TIME_LIMIT": (
+        OperationTimeLimit,
+        "the portal's time budget for this method is spent (other applications and webhooks"
+        " calling it may share it) and frees over up to 10 minutes; run again later, or set"
+        " bitrix24:deadline to 660 to wait it out",
+    ),
     "INTERNAL_SERVER_ERROR": (ServerFault, ""),
     "ERROR_UNEXPECTED_ANSWER": (ServerFault, ""),
     "OVERLOAD_LIMIT": (

@@ -40,6 +40,10 @@ class RetryPolicy:
     backoff_max: float = 30.0
     backoff_jitter: float = 0.5
     connect_retries: int = 2  # quick re-connects inside urllib3 before we count a failure
+    time_limit_step: float = 60.0
+    """Seconds to wait after an OPERATION_TIME_LIMIT that says no reset time: the portal
+    counts a method's time in ten one-minute buckets, so a minute is when the oldest can
+    free, and trying sooner only spends requests."""
     clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
     """The time retries are measured and spent in: a test passes a fake pair, so a wait is
@@ -126,6 +130,8 @@ class Attempts:
         delay = self._retry.get_backoff_time()
         if isinstance(err, RetryableApiError) and err.retry_at is not None:
             delay = max(delay, err.retry_at - self._wall())
+        elif isinstance(err, OperationTimeLimit):  # the server's error replies have no time
+            delay = max(delay, min(self._policy.time_limit_step, self.remaining() - MIN_SEND))
         if delay >= self.remaining():
             raise DeadlineExceeded(
                 self._method, self._portal, self._clock() - self._start, err

@@ -11,6 +11,7 @@ from provider.bitrix24 import errors
 from provider.bitrix24.auth import AuthInfo, Webhook
 from provider.bitrix24.classify import classify
 from provider.bitrix24.rest import RestClient
+from provider.bitrix24.retry import RetryPolicy
 from sandbox import SYSTEM_ERRORS, Sandbox
 
 from .conftest import FAST, HOOK_CODE, FakeTime, Portal
@@ -265,7 +266,7 @@ def test_webhook_of_another_portal_is_refused_before_any_call(portal: Portal, le
 
 
 def test_operation_time_limit_waits_until_operating_reset_at(make_portal) -> None:
-    portal = make_portal(time_budget=1.0, call_cost=2.0, budget_window=1.0)
+    portal = make_portal(time_budget=1.0, call_cost=2.0, budget_window=1.0, error_time_block=True)
     client = portal.client()
     client.call(GET)  # spends the whole budget
     before = time.time()
@@ -277,7 +278,7 @@ def test_operation_time_limit_waits_until_operating_reset_at(make_portal) -> Non
 
 
 def test_operation_time_limit_beyond_the_deadline_gives_up_at_once(make_portal, leaks) -> None:
-    portal = make_portal(time_budget=1.0, call_cost=2.0, budget_window=600.0)
+    portal = make_portal(time_budget=1.0, call_cost=2.0, budget_window=600.0, error_time_block=True)
     fake = FakeTime()
     client = portal.client(policy=fake.policy(deadline=15.0))
     client.call(GET)
@@ -286,6 +287,40 @@ def test_operation_time_limit_beyond_the_deadline_gives_up_at_once(make_portal, 
     assert fake.sleeps == [] and [e["status"] for e in portal.log(GET)] == [200, 429]
     assert isinstance(info.value.last, errors.OperationTimeLimit)
     assert info.value.last.retry_at > time.time() + 30
+
+
+def test_a_time_limit_without_a_reset_time_waits_by_the_portals_minute_buckets(
+    make_portal,
+) -> None:
+    """The server's 429 has no time block: the client waits a minute at a time (the
+    portal frees a method's time one one-minute bucket at a time), not its 0.5-30 s
+    backoff, which would spend requests on a method that stays blocked."""
+    portal = make_portal(time_budget=1.0, call_cost=2.0, budget_window=600.0)
+    fake = FakeTime()
+
+    def sleep(seconds: float) -> None:
+        fake.sleep(seconds)
+        if fake.now >= 170:  # three minutes on the client's clock: the budget frees
+            portal.sb.configure(time_budget=0.0)
+
+    client = portal.client(policy=RetryPolicy(deadline=660.0, clock=fake.clock, sleep=sleep))
+    client.call(GET)  # spends the whole budget
+    client.call(GET)
+    assert [e["status"] for e in portal.log(GET)] == [200, 429, 429, 429, 200]
+    assert fake.sleeps == [60.0, 60.0, 60.0]
+
+
+def test_a_time_limit_that_outlasts_the_deadline_says_who_shares_it(make_portal, leaks) -> None:
+    portal = make_portal(time_budget=1.0, call_cost=2.0, budget_window=600.0)
+    fake = FakeTime()
+    client = portal.client(policy=fake.policy(deadline=120.0))
+    client.call(GET)
+    with leaks.raises(errors.DeadlineExceeded) as info:
+        client.call(GET)
+    message = str(info.value)
+    assert "other applications and webhooks calling it may share it" in message
+    assert "up to 10 minutes" in message and "bitrix24:deadline" in message
+    assert fake.sleeps == [60.0, 59.0] and len(portal.log(GET)) == 4  # a try a minute
 
 
 def test_nothing_listening_is_retried_even_for_add_then_gives_up(leaks) -> None:
