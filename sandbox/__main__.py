@@ -118,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="access token lifetime (default %(default)s)",
     )
+    who.add_argument(
+        "--refresh-lifetime",
+        type=float,
+        default=180 * 86400.0,
+        metavar="SECONDS",
+        help="refresh token lifetime: 180 days as the REST docs say (default), 2419200 for"
+        " the training course's 28",
+    )
+    who.add_argument(
+        "--refresh-keeps-access",
+        action="store_true",
+        help="let a refresh leave the old access token alive (by default it dies)",
+    )
 
     portal = parser.add_argument_group("portal behaviour")
     portal.add_argument(
@@ -223,6 +236,8 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
             seed=args.fault_seed,
         ),
         token_lifetime=args.token_lifetime,
+        refresh_lifetime=args.refresh_lifetime,
+        refresh_ends_access=not args.refresh_keeps_access,
         rate=args.rate,
         burst=args.burst,
         time_budget=args.time_budget,

@@ -1,7 +1,9 @@
 """The OAuth server: issuing token pairs, refreshing them, exchanging codes.
 
 Every refresh token and authorization code is single-use: a refresh returns a new
-pair and the old refresh token is dead, so of two racing refreshes only one wins.
+pair and the old refresh token is dead, so of two racing refreshes only one wins. The
+access token issued with it dies too (Settings.refresh_ends_access), as Bitrix24's
+training course says: "both such query and jointly issued access_token become invalid".
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from .errors import ApiError
+from .settings import Settings
 from .store import App, Store, Token
 
-REFRESH_LIFETIME = 180 * 86400.0
-"""A refresh token lives 180 days."""
 CODE_LIFETIME = 30.0
 """An authorization code must be exchanged within 30 seconds."""
 AUTHORIZED_PATH = "/oauth/authorized/"
@@ -37,13 +38,17 @@ def _new_token() -> str:
 
 
 def issue_pair(
-    store: Store, app: App, lifetime: float, endpoints: Endpoints, now: float
+    store: Store, app: App, settings: Settings, endpoints: Endpoints, now: float
 ) -> dict[str, object]:
     """Issue an access token and a refresh token; the reply the OAuth server sends."""
     access, refresh = _new_token(), _new_token()
+    lifetime = settings.token_lifetime
     expires = now + lifetime
     store.put_token(Token(access, "access", app.client_id, expires, app.scopes))
-    store.put_token(Token(refresh, "refresh", app.client_id, now + REFRESH_LIFETIME, app.scopes))
+    store.put_token(
+        Token(refresh, "refresh", app.client_id, now + settings.refresh_lifetime, app.scopes)
+    )
+    store.put_pair(refresh, access)
     return {
         "access_token": access,
         "refresh_token": refresh,
@@ -74,7 +79,7 @@ def _param(params: dict[str, object], name: str) -> str:
 
 
 def grant(
-    store: Store, params: dict[str, object], lifetime: float, endpoints: Endpoints, now: float
+    store: Store, params: dict[str, object], settings: Settings, endpoints: Endpoints, now: float
 ) -> dict[str, object]:
     """Answer `/oauth/token/`: check the client, spend the grant, issue a new pair."""
     grant_type = params.get("grant_type")
@@ -95,7 +100,10 @@ def grant(
         or store.take_token(presented, kind) is None
     ):
         raise ApiError(400, "invalid_grant", f"Invalid {spent.replace('_', ' ')}")
-    return issue_pair(store, app, lifetime, endpoints, now)
+    partner = store.take_pair(presented)
+    if partner and settings.refresh_ends_access:
+        store.take_token(partner, "access")
+    return issue_pair(store, app, settings, endpoints, now)
 
 
 def authorize(store: Store, params: dict[str, object], endpoints: Endpoints, now: float) -> str:

@@ -158,7 +158,7 @@ class Sandbox:
         return issue_pair(
             self.store,
             self._app(client_id),
-            self.settings.token_lifetime,
+            self.settings,
             self.endpoints(),
             time.time(),
         )

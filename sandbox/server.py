@@ -167,7 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
             params = parse_query(query) | parse_body(body, ctype)
             now = time.time()
             status, error = 200, None
-            reply = grant(sb.store, params, sb.settings.token_lifetime, sb.endpoints(), now)
+            reply = grant(sb.store, params, sb.settings, sb.endpoints(), now)
         except ApiError as err:
             status, reply, error = err.status, err.body(), err.code
         client_id = params.get("client_id")

@@ -32,6 +32,11 @@ class Settings:
 
     token_lifetime: float = 3600.0
     """Seconds an access token lives."""
+    refresh_lifetime: float = 180 * 86400.0
+    """Seconds a refresh token lives: 180 days in the REST docs, 28 in the training course."""
+    refresh_ends_access: bool = True
+    """Whether a refresh kills the access token issued with the refresh token it spends, as
+    the training course says; False keeps that token alive to its expiry."""
     rate: float = 2.0
     """Leaky-bucket drain per second; 0 turns the intensity limit off."""
     burst: int = 50
@@ -65,6 +70,8 @@ class Settings:
         problems = []
         if self.token_lifetime <= 0:
             problems.append("token_lifetime must be > 0 seconds")
+        if self.refresh_lifetime <= 0:
+            problems.append("refresh_lifetime must be > 0 seconds")
         if self.rate < 0:
             problems.append("rate must be >= 0 (0 turns the limit off)")
         if self.burst < 1:

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS tokens (
     scopes TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tokens_by_app ON tokens (client_id, kind);
+CREATE TABLE IF NOT EXISTS pairs (refresh TEXT PRIMARY KEY, access TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS webhooks (
     user_id TEXT NOT NULL,
     code TEXT NOT NULL,
@@ -210,6 +211,15 @@ class Store:
             (token, kind),
         )
         return _token(row) if row else None
+
+    def put_pair(self, refresh: str, access: str) -> None:
+        """Remember which access token was issued with a refresh token."""
+        self._run("INSERT INTO pairs VALUES (?, ?)", (refresh, access))
+
+    def take_pair(self, refresh: str) -> str | None:
+        """Forget, and return, the access token issued with this refresh token."""
+        row = self._one("DELETE FROM pairs WHERE refresh = ? RETURNING access", (refresh,))
+        return row[0] if row else None
 
     def expire_tokens(self, kind: str, now: float, client_id: str | None = None) -> int:
         """Make every token of this kind (of one application, or all) expire at `now`."""

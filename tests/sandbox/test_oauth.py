@@ -57,7 +57,30 @@ def test_every_refresh_rotates_and_the_old_refresh_token_dies(portal: Portal) ->
     assert error_of(again)[:2] == (400, "invalid_grant")
     second = refresh(portal, first["refresh_token"]).json()
     assert portal.call("scope", token=second["access_token"]).status_code == 200
+    # The access token issued with a spent refresh token died with it (training course).
+    assert error_of(portal.call("scope", token=first["access_token"]))[:2] == (
+        401,
+        "invalid_token",
+    )
+
+
+def test_a_refresh_leaves_the_old_access_token_alive_in_the_docs_reading(
+    portal: Portal, sandbox: Sandbox
+) -> None:
+    sandbox.configure(refresh_ends_access=False)
+    first = refresh(portal, portal.tokens["refresh_token"]).json()
+    refresh(portal, first["refresh_token"])
     assert portal.call("scope", token=first["access_token"]).status_code == 200
+
+
+def test_a_refresh_token_lives_as_long_as_the_setting_says(
+    portal: Portal, sandbox: Sandbox
+) -> None:
+    sandbox.configure(refresh_lifetime=28 * 86400.0)
+    before = time.time()
+    first = refresh(portal, portal.tokens["refresh_token"]).json()
+    held = sandbox.store.token(first["refresh_token"], "refresh")
+    assert held is not None and before + 28 * 86400 - 1 <= held.expires <= time.time() + 28 * 86400
 
 
 def test_post_form_is_accepted_too(portal: Portal) -> None:
