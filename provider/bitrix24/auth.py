@@ -50,6 +50,7 @@ class AuthInfo:
     client_id: str
     scope: str
     expires: float | None
+    refreshed_at: float | None = None  # when the refresh-token chain last moved, if known
 
 
 class Auth(Protocol):
@@ -65,6 +66,12 @@ class Auth(Protocol):
 
     def renew(self, stale: str | None) -> None:
         """Replace the token `stale` the portal called expired (once for all threads)."""
+        ...
+
+    def reread(self, stale: str | None) -> bool:
+        """Whether a newer access token than `stale` is at hand (this process's, or one
+        another process saved), now the current one. Never refreshes: the portal said
+        `stale` is unknown, which a refresh elsewhere does to the token it replaces."""
         ...
 
     def info(self) -> AuthInfo:
@@ -128,6 +135,9 @@ class Webhook:
             "the portal called the webhook's credentials expired",
             "create a new incoming webhook and set bitrix24:webhookUrl to it, or use OAuth",
         )
+
+    def reread(self, stale: str | None) -> bool:
+        return False  # a webhook's code does not change under it
 
     def info(self) -> AuthInfo:
         return AuthInfo("webhook", self.portal, "", "", None)
@@ -222,6 +232,24 @@ class OAuth:
                         f"make the token store writable, then {AUTHORISE_FIX}",
                     ) from None
 
+    def reread(self, stale: str | None) -> bool:
+        with self._lock:
+            if self._state.access_token != stale:
+                return True  # another thread refreshed meanwhile
+            if self._store is None:
+                return False
+            with self._store.locked(self.oauth_server, self.client_id) as slot:
+                saved = slot.read()
+            if (
+                saved is None
+                or saved.seed != self._seed
+                or saved.access_token in (None, stale)
+                or self._expired(saved)
+            ):
+                return False
+            self._state = saved  # another process refreshed, and killed `stale` doing so
+            return True
+
     def identity(self, *, learn: bool = False) -> str:
         """The member_id of the last token reply. Before any reply (the access token came
         from config) only a refresh can tell, as the OAuth server alone says which portal a
@@ -267,7 +295,12 @@ class OAuth:
         """What the last token reply (or the store) said, secrets left out."""
         state = self._state
         return AuthInfo(
-            "oauth", _portal_of(state.client_endpoint), self.client_id, state.scope, state.expires
+            "oauth",
+            _portal_of(state.client_endpoint),
+            self.client_id,
+            state.scope,
+            state.expires,
+            state.refreshed_at,
         )
 
 
@@ -286,6 +319,7 @@ def _saved(seed: str, grant: Grant, spent: tuple[str, ...] = ()) -> Saved:
         grant.scope,
         grant.member_id,
         spent,
+        time.time(),
     )
 
 
@@ -423,3 +457,10 @@ def newest_refresh_token(config: Mapping[str, str], environ: Mapping[str, str]) 
             AUTHORISE_FIX,
         )
     return chosen.refresh_token
+
+
+def chain_refreshed_at(config: Mapping[str, str], environ: Mapping[str, str]) -> float | None:
+    """When the stored chain last moved: read before a check, which may move it itself."""
+    client_id, _ = _application(config, environ)
+    saved = _store(config, environ).load(_oauth_server(config, environ), client_id)
+    return saved.refreshed_at if saved else None

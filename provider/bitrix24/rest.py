@@ -26,6 +26,7 @@ from provider.bitrix24 import redact, rules, urls
 from provider.bitrix24.auth import Auth, AuthInfo
 from provider.bitrix24.classify import classify
 from provider.bitrix24.errors import (
+    AuthRejected,
     CredentialsError,
     ExpiredToken,
     QueryLimitExceeded,
@@ -156,7 +157,7 @@ class RestClient:
         """
         params = dict(params or {})
         attempts = Attempts(self._policy, method, self._portal)
-        renewed = False
+        renewed = reread = False
         while True:
             if not slot_taken:  # before taking the token: a long wait must not stale it
                 self._pacer.acquire()
@@ -169,6 +170,13 @@ class RestClient:
                     raise
                 renewed = True
                 self._auth.renew(token)
+            except AuthRejected as err:
+                # A refresh (in another thread or process) kills the access token issued
+                # with the refresh token it spends: take the new one, once. Never refresh
+                # here, which would spend a refresh token on an error a refresh caused.
+                if reread or err.code != "invalid_token" or not self._auth.reread(token):
+                    raise
+                reread = True
             except (RetryableApiError, TransportError) as err:
                 if isinstance(err, QueryLimitExceeded):
                     self._pacer.saturate()

@@ -65,6 +65,7 @@ class Saved:
     scope: str = ""
     member_id: str = ""
     spent: tuple[str, ...] = ()  # fingerprints of the refresh tokens traded in, oldest first
+    refreshed_at: float | None = None  # unix time this pair was issued; None in older files
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spent", tuple(self.spent))  # JSON gives a list

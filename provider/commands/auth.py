@@ -42,11 +42,14 @@ def run(args: argparse.Namespace) -> int:
         if args.code:
             info = credentials.authorise(config, os.environ, *read_code(args.stray))
         else:
+            before = credentials.chain_refreshed_at(config, os.environ)
             info = check(args, config)
     except Bitrix24Error as err:
         print(f"auth: {err}", file=sys.stderr)
         return 1
     show(info)
+    if not args.code and info.mode == "oauth":
+        chain_age(before, info.refreshed_at, time.time())
     if info.mode == "oauth" and "telephony" not in info.scope.split(","):
         print(
             "auth: the application lacks the telephony scope. Fix: add it to the local "
@@ -122,6 +125,11 @@ def stack_config(stack: str) -> dict[str, str]:
         raise CredentialsError(f"{command} printed no config as JSON", fix) from None
 
 
+CHAIN_WARN_DAYS = 21
+"""Days after which a chain that has not moved gets a warning: Bitrix24's training course
+gives a refresh token 28 days, the REST docs 180; the shorter is the one to survive."""
+
+
 def show(info: AuthInfo) -> None:
     expires = (
         time.strftime("valid until %Y-%m-%d %H:%M UTC", time.gmtime(info.expires))
@@ -133,3 +141,23 @@ def show(info: AuthInfo) -> None:
     print(f"credential  {info.mode}, {who}")
     print(f"scope       {info.scope or 'unknown'}")
     print(f"access      {expires}")
+
+
+def chain_age(before: float | None, after: float | None, now: float) -> None:
+    """When the refresh token last moved before this check (which may have moved it), and a
+    warning while there is time to act: the age a pipeline's chain had reached."""
+    renewed = "; renewed by this check" if after is not None and after != before else ""
+    if before is None:
+        print(f"refreshed   no record in the token store{renewed}")
+        return
+    days = (now - before) / 86400
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(before))
+    print(f"refreshed   {when} ({days:.0f} days ago){renewed}")
+    if days > CHAIN_WARN_DAYS:
+        state = "had gone" if renewed else "has gone"
+        print(
+            f"auth: warning: the refresh token {state} {days:.0f} days unused, and a portal"
+            " may let it lapse after 28. Fix: schedule the drift job of the pipelines in ci/"
+            " (any run whose access token has expired refreshes the chain)",
+            file=sys.stderr,
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,36 @@ def test_code_then_check_then_hand_on_the_rotated_token(tmp_path, portal):
     for result in (first, checked):
         assert SECRET not in result.stdout + result.stderr
         assert stored not in result.stdout + result.stderr
+
+
+def age_the_chain(tmp_path: Path, days: float) -> float:
+    """Make the token store say the chain last moved `days` ago, as a month-idle pipeline's
+    store would; the time it now says."""
+    (path,) = (tmp_path / "store").glob("*.json")
+    data = json.loads(path.read_text())
+    data["tokens"]["refreshed_at"] = time.time() - days * 86400
+    path.write_text(json.dumps(data))
+    return data["tokens"]["refreshed_at"]
+
+
+def test_check_shows_the_chains_age_and_warns_past_21_days(tmp_path, portal):
+    assert auth(tmp_path, portal, "--code", stdin=portal.issue_auth_code(APP)).returncode == 0
+    fresh = auth(tmp_path, portal, "--portal", portal.url, "--check")
+    assert "(0 days ago)" in fresh.stdout and "warning" not in fresh.stderr
+
+    aged = age_the_chain(tmp_path, 22)
+    idle = auth(tmp_path, portal, "--portal", portal.url, "--check")  # access token valid
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(aged))
+    assert f"refreshed   {when} (22 days ago)\n" in idle.stdout
+    assert "the refresh token has gone 22 days unused" in idle.stderr
+    assert "schedule the drift job" in idle.stderr
+
+    portal.expire_access_tokens()  # this check refreshes: the chain moves
+    renewed = auth(tmp_path, portal, "--portal", portal.url, "--check")
+    assert "(22 days ago); renewed by this check" in renewed.stdout
+    assert "had gone 22 days unused" in renewed.stderr
+    after = auth(tmp_path, portal, "--portal", portal.url, "--check")
+    assert "(0 days ago)" in after.stdout and "warning" not in after.stderr
 
 
 def test_a_spent_code_says_how_to_authorise_again(tmp_path, portal):

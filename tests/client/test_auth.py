@@ -348,6 +348,38 @@ def test_separate_processes_sharing_the_store_refresh_once(portal: Portal) -> No
     assert oauth_log(portal) == [(200, None)]
 
 
+def test_a_token_killed_by_another_processs_refresh_is_reread_not_refreshed_again(
+    portal: Portal,
+) -> None:
+    """Two runs share the token store. The first refreshes; the portal then kills the access
+    token issued with the refresh token it spent, which the second still holds. The second
+    meets invalid_token, finds the new pair in the store and uses it: one refresh in all."""
+    configured = portal.tokens()
+    first, second = portal.client(portal.auth(configured)), portal.client(portal.auth(configured))
+    second.call(GET)  # the configured access token works
+    portal.sb.expire_access_tokens()
+    first.call(GET)  # expired_token: refreshes, and the configured access token dies
+    assert second.call(GET) == []
+    assert oauth_log(portal) == [(200, None)]  # never a second refresh
+    assert [e["error"] for e in portal.log(GET)] == [
+        None,
+        "expired_token",
+        None,
+        "invalid_token",
+        None,
+    ]
+
+
+def test_an_unknown_token_with_nothing_newer_is_refused_after_one_look(
+    portal: Portal, leaks
+) -> None:
+    client = portal.client(portal.auth(access=True))
+    portal.sb.store.delete_tokens(APP, "access")  # revoked: no refresh happened anywhere
+    with leaks.raises(errors.AuthRejected, match="invalid_token"):
+        client.call(GET)
+    assert oauth_log(portal) == [] and len(portal.log(GET)) == 1
+
+
 def test_invalid_grant_says_how_to_authorise_again(portal: Portal, leaks) -> None:
     client = portal.client()
     portal.sb.revoke_refresh_tokens(APP)
