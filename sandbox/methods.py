@@ -98,12 +98,14 @@ def _line_add(ctx: Context, params: dict[str, object]) -> object:
 
 
 def _line_update(ctx: Context, params: dict[str, object]) -> object:
-    number = _number(ctx, params)
-    if not ctx.store.line(ctx.caller.pool, number):
-        raise _business(ctx, f"Could not find line with number {number}")
+    # The fields first, then the number: CVoxImplantRestService::updateExternalLine refuses
+    # an update with no field before Rest\Helper::updateExternalLine looks at NUMBER.
     name, crm = params.get("NAME"), params.get("CRM_AUTO_CREATE")
     if name is None and crm is None:
         raise _business(ctx, "There are no fields to update")
+    number = _number(ctx, params)
+    if not ctx.store.line(ctx.caller.pool, number):
+        raise _business(ctx, f"Could not find line with number {number}")
     name = None if name is None else php_string(name)
     if name is not None and len(name) > NAME_MAX:
         raise _business(ctx, "DB error")

@@ -104,6 +104,13 @@ def test_there_are_no_fields_to_update(portal: Portal) -> None:
     assert error_of(reply) == (400, "", "There are no fields to update")
 
 
+@pytest.mark.parametrize("number", [{}, {"NUMBER": ""}, {"NUMBER": "404"}])
+def test_no_fields_is_checked_before_the_number(portal: Portal, number: dict) -> None:
+    """vi_rest.php refuses an empty update before the helper looks at NUMBER."""
+    reply = portal.call(UPDATE, **number)
+    assert error_of(reply) == (400, "", "There are no fields to update")
+
+
 def test_db_error_on_add_by_switch_and_by_overlong_values(portal: Portal, sandbox) -> None:
     assert error_of(portal.call(ADD, NUMBER="1" * 51)) == (400, "", "DB error")
     assert error_of(portal.call(ADD, NUMBER="100", NAME="n" * 256)) == (400, "", "DB error")
