@@ -12,7 +12,7 @@ from pathlib import Path
 import pulumi
 
 from provider import failures
-from provider.bitrix24.errors import InputError
+from provider.bitrix24.errors import CredentialsError, InputError
 from provider.configcheck import check_stack_config
 from provider.resource import ExternalLine
 from provider.stack import guard
@@ -24,7 +24,7 @@ try:
     spec = load(stack_path(pulumi.get_stack(), Path(__file__).parent))
     declared = {line.number: spec.portal for line in spec.lines}
     warning = guard.check(guard.changes(previous_lines(), declared), spec.allow_deletes, spec.path)
-except InputError as err:
+except (InputError, CredentialsError) as err:
     failures.stop(err)  # one message; exit 32, which the language host shows as nothing more
 if warning:
     pulumi.log.warn(warning)

@@ -10,6 +10,9 @@ wrong in config fails the pull request's preview, not the deploy:
   while the provider receives every value decrypted and cannot see which were secret.
 - The tuning settings (timeout, deadline, rate) are checked as the provider will
   read them, config first, then the environment.
+- Webhook mode cannot write lines safely, so an `up` in it stops here, with one message,
+  rather than once per line in the provider (which refuses every write too). A preview
+  goes on: it reads at most.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 
 import pulumi.runtime
 
+from provider.bitrix24.auth import uses_webhook, webhook_writes_refused
 from provider.bitrix24.errors import InputError
 from provider.bitrix24.settings import SETTINGS, tuning_from
 
@@ -25,7 +29,8 @@ CREDENTIALS = ("client_secret", "refresh_token", "access_token", "webhook_url")
 
 
 def check_stack_config() -> None:
-    """InputError for the first credential set in config in clear, or a bad tuning value."""
+    """InputError for the first credential set in config in clear, or a bad tuning value;
+    CredentialsError for an `up` in webhook mode."""
     for name in CREDENTIALS:
         key, env = SETTINGS[name]
         if pulumi.runtime.get_config(key) is not None and not pulumi.runtime.is_config_secret(key):
@@ -38,4 +43,7 @@ def check_stack_config() -> None:
                 "if the file was ever committed, replace the credential too",
             )
     config = {key: pulumi.runtime.get_config(key) for key, _ in SETTINGS.values()}
-    tuning_from({key: value for key, value in config.items() if value is not None}, os.environ)
+    given = {key: value for key, value in config.items() if value is not None}
+    tuning_from(given, os.environ)
+    if not pulumi.runtime.is_dry_run() and uses_webhook(given, os.environ):
+        raise webhook_writes_refused()

@@ -374,6 +374,27 @@ def _store(config: Mapping[str, str], environ: Mapping[str, str]) -> TokenStore:
     return TokenStore(directory or DEFAULT_DIRECTORY)
 
 
+def uses_webhook(config: Mapping[str, str], environ: Mapping[str, str]) -> bool:
+    """Whether these settings choose webhook mode: a webhook URL and no client id."""
+    return (
+        read(config, environ, "client_id") is None
+        and read(config, environ, "webhook_url") is not None
+    )
+
+
+def webhook_writes_refused() -> CredentialsError:
+    """Why webhook mode reads lines but never writes them (docs/bitrix24-facts.md)."""
+    return CredentialsError(
+        "webhook mode does not write lines: a line made through a webhook belongs to no"
+        " application, so the portal lets a second line take the same number, and an update"
+        " or delete by number may reach another webhook's line or a SIP connector's number",
+        "use OAuth: create a local application with the telephony scope, set"
+        " bitrix24:clientId, bitrix24:clientSecret and bitrix24:refreshToken"
+        " (docs/real-portal.md), and remove bitrix24:webhookUrl; preview and refresh work"
+        " in webhook mode",
+    )
+
+
 def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth:
     """Build the credential from the stack config, falling back to the environment.
 
@@ -383,7 +404,7 @@ def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth
     URL; otherwise CredentialsError names the settings to provide.
     """
     webhook_url = read(config, environ, "webhook_url")
-    if read(config, environ, "client_id") is None and webhook_url is not None:
+    if webhook_url is not None and uses_webhook(config, environ):
         return Webhook(webhook_url)
     client_id, secret = _application(config, environ)
     return OAuth(

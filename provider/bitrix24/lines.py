@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from provider.bitrix24.auth import webhook_writes_refused
 from provider.bitrix24.batching import Coalescer
 from provider.bitrix24.errors import LineExists, LineNotFound, ServerFault, TransportError
 from provider.bitrix24.rest import RestClient
@@ -172,12 +173,18 @@ class LinesApi:
             else:
                 self._lines[number] = line
 
+    def _writable(self) -> None:
+        """CredentialsError before any write in webhook mode, which cannot write safely."""
+        if self._client.auth_mode == "webhook":
+            raise webhook_writes_refused()
+
     def add(self, line: Line) -> str:
         """Create the line; its ID as a string. LineExists if the NUMBER is taken.
 
         Rounds of add-then-check are spaced by the client's retry policy and end at
         its deadline (DeadlineExceeded) or after ADD_ATTEMPTS, whichever comes first.
         """
+        self._writable()
         params = _params(line)
         attempts = Attempts(self._client.policy, ADD, self._client.portal)
         ambiguous: Exception | None = None
@@ -239,6 +246,7 @@ class LinesApi:
         return line_id
 
     def _update(self, params: Mapping[str, str]) -> str:
+        self._writable()
         try:
             result = self._writes.call(UPDATE, params)
         except LineNotFound:
@@ -272,6 +280,7 @@ class LinesApi:
 
     def delete(self, number: str) -> bool:
         """Delete the line; False when it was already gone (not an error)."""
+        self._writable()
         try:
             self._writes.call(DELETE, {"NUMBER": number})
         except LineNotFound:

@@ -129,6 +129,11 @@ class RestClient:
             self.call("scope")
         return self._auth.identity(learn=confirm)
 
+    @property
+    def auth_mode(self) -> str:
+        """ "oauth" or "webhook": the lines API writes only with the first."""
+        return self._auth.info().mode
+
     def check(self) -> AuthInfo:
         """Who we are on the portal and what we may do, without a secret: for the CLI's
         `auth check`. Asks `scope` (allowed for applications and webhooks alike)."""

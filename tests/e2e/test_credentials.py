@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.backends import Backend
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, on_both_backends, portal_lines, stack_file
+from tests.e2e.output import diagnostics
 from tests.e2e.pulumi_cli import REPO, PulumiProject
 
 LINE = ("74951234567", "Reception")
@@ -191,19 +192,23 @@ def test_a_missing_credential_names_the_setting(project, sandbox, missing, messa
     assert sandbox.request_log() == []
 
 
-def test_webhook_mode_works_and_its_code_never_shows(tmp_path, sandbox):
+def test_webhook_mode_previews_and_refuses_an_up_with_one_message(tmp_path, sandbox):
     code = "webhookcode0123456789abcdef"
     sandbox.add_webhook(user_id=1, code=code, scopes=("telephony",))
     project = PulumiProject.create(tmp_path / "p", "hook", {})
     project.config_set("bitrix24:webhookUrl", f"{sandbox.url}/rest/1/{code}/", secret=True)
     project.write_stack(stack_file(sandbox, LINE))
-    project.up()
-    assert [line["NUMBER"] for line in sandbox.lines("webhook")] == ["74951234567"]
-    preview = json.dumps(project.preview_json())
+    planned = project.preview_json()  # a pull request's preview still works
+    assert [s["op"] for s in planned["steps"] if s["urn"].endswith("::74951234567")] == ["create"]
+    preview = json.dumps(planned)
 
-    sandbox.configure(webhooks_allowed=False)  # as the docs say the server does
-    project.write_stack(stack_file(sandbox, LINE, ("74951234568", "Sales")))
     refused = project.up(check=False)
     assert refused.returncode != 0
-    assert "Current authorization type is denied for this method" in refused.stdout
+    output = refused.stdout + refused.stderr
+    (refusal,) = diagnostics(refused.stdout)  # one message: the program stopped before any line
+    assert refusal.startswith("webhook mode does not write lines") and refusal.count("Fix:") == 1
+    assert "Fix: use OAuth: create a local application with the telephony scope" in refusal
+    assert "unhandled error" not in output and "Traceback" not in output
+    assert sandbox.lines("webhook") == [] and sandbox.request_log() == []
+    assert project.line_resources() == {}
     assert leaked(project, {code}, preview) == []

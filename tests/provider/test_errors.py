@@ -192,18 +192,46 @@ def webhook_config(stack: Stack) -> dict[str, str]:
 def test_webhook_refused_by_the_portal(stack: Stack, hosts: Callable[..., Host]) -> None:
     stack.sb.configure(webhooks_allowed=False)
     with pytest.raises(grpc.RpcError) as err:
-        hosts(webhook_config(stack)).create(stack.line("74951234567"))
+        hosts(webhook_config(stack)).read("1", stack.outs("74951234567", "Sales"))
     assert stack.failure(err) == (
-        "bitrix24: telephony.externalLine.add: HTTP 403 WRONG_AUTH_TYPE:"
+        "bitrix24: telephony.externalLine.get: HTTP 403 WRONG_AUTH_TYPE:"
         " Current authorization type is denied for this method. Fix: this method refuses"
         " incoming webhooks; use a local application (OAuth): set bitrix24:clientId,"
         " bitrix24:clientSecret and bitrix24:refreshToken and remove bitrix24:webhookUrl"
     )
 
 
-def test_webhook_admitted_by_the_portal_works(stack: Stack, hosts: Callable[..., Host]) -> None:
-    id_, _ = hosts(webhook_config(stack)).create(stack.line("74951234567", "Sales"))
-    assert [(str(r["ID"]), r["NAME"]) for r in stack.sb.lines(WEBHOOK_POOL)] == [(id_, "Sales")]
+WEBHOOK_WRITES = (
+    "bitrix24: webhook mode does not write lines: a line made through a webhook belongs to no"
+    " application, so the portal lets a second line take the same number, and an update or"
+    " delete by number may reach another webhook's line or a SIP connector's number. Fix: use"
+    " OAuth: create a local application with the telephony scope, set bitrix24:clientId,"
+    " bitrix24:clientSecret and bitrix24:refreshToken (docs/real-portal.md), and remove"
+    " bitrix24:webhookUrl; preview and refresh work in webhook mode"
+)
+
+
+def test_webhook_mode_reads_and_refuses_every_write(
+    stack: Stack, hosts: Callable[..., Host]
+) -> None:
+    """Webhook lines have no application, so the portal's unique key on (application,
+    number) does not hold for them and update/delete by number may reach a line that is not
+    ours: nothing is sent for a write, whatever the portal would admit."""
+    stack.sb.add_webhook(1, HOOK_CODE)
+    host = hosts({"bitrix24:webhookUrl": f"{stack.url}/rest/1/{HOOK_CODE}/"})
+    outs = stack.outs("74951234567", "Sales")
+    host.read("1", outs)  # a refresh reads
+    writes = {
+        "create": lambda: host.create(stack.line("74951234567", "Sales")),
+        "update": lambda: host.update("1", outs, {**stack.line("74951234567"), "name": "x"}),
+        "delete": lambda: host.delete("1", outs),
+    }
+    for write in writes.values():
+        with pytest.raises(grpc.RpcError) as err:
+            write()
+        assert stack.failure(err) == WEBHOOK_WRITES
+    assert [e["method"] for e in stack.log()] == ["telephony.externalLine.get"]
+    assert stack.sb.lines(WEBHOOK_POOL) == []
 
 
 NO_CREDENTIALS = (
