@@ -155,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--db-error", action="store_true", help='make every externalLine.add fail with "DB error"'
     )
     portal.add_argument(
+        "--legacy-lines",
+        action="store_true",
+        help="the line methods of voximplant before 23.0.0: no CRM_AUTO_CREATE, and an"
+        " update without NAME empties it",
+    )
+    portal.add_argument(
         "--error-time-block",
         action="store_true",
         help="give error replies the time block too, as the docs say (the server does not)",
@@ -250,6 +256,7 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         system_status=system_status,
         db_error=args.db_error,
         error_time_block=args.error_time_block,
+        legacy_lines=args.legacy_lines,
         batch_references=args.batch_references,
     )
 

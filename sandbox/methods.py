@@ -83,7 +83,7 @@ def _crm_flag(value: object) -> str:
 def _line_add(ctx: Context, params: dict[str, object]) -> object:
     number = _number(ctx, params)
     name = php_string(params.get("NAME"))
-    crm = params.get("CRM_AUTO_CREATE")
+    crm = None if ctx.settings.legacy_lines else params.get("CRM_AUTO_CREATE")
     if ctx.store.line(ctx.caller.pool, number):
         raise _business(ctx, "Line already exists")
     if ctx.settings.db_error or len(number) > NUMBER_MAX or len(name) > NAME_MAX:
@@ -98,6 +98,8 @@ def _line_add(ctx: Context, params: dict[str, object]) -> object:
 
 
 def _line_update(ctx: Context, params: dict[str, object]) -> object:
+    if ctx.settings.legacy_lines:
+        return _legacy_update(ctx, params)
     # The fields first, then the number: CVoxImplantRestService::updateExternalLine refuses
     # an update with no field before Rest\Helper::updateExternalLine looks at NUMBER.
     name, crm = params.get("NAME"), params.get("CRM_AUTO_CREATE")
@@ -117,9 +119,26 @@ def _line_update(ctx: Context, params: dict[str, object]) -> object:
     return {"ID": str(line_id)}
 
 
+def _legacy_update(ctx: Context, params: dict[str, object]) -> object:
+    """voximplant before 23.0.0 (`avshatalov48/bitrix24-core-corp`, an older
+    `lib/rest/helper.php`): `updateExternalLine($number, $name, ...)` writes
+    `['NAME' => $name]` whatever was sent, so a missing NAME becomes empty, and the flag is
+    not a parameter at all."""
+    number = _number(ctx, params)
+    if not ctx.store.line(ctx.caller.pool, number):
+        raise _business(ctx, f"Could not find line with number {number}")
+    line_id = ctx.store.update_line(ctx.caller.pool, number, php_string(params.get("NAME")), None)
+    if line_id is None:
+        raise _business(ctx, f"Could not find line with number {number}")
+    return {"ID": str(line_id)}
+
+
 def _line_get(ctx: Context, params: dict[str, object]) -> object:
+    legacy = ctx.settings.legacy_lines  # older portals list NUMBER and NAME only
     return [
-        {"NUMBER": line.number, "NAME": line.name, "CRM_AUTO_CREATE": line.crm_auto_create}
+        {"NUMBER": line.number, "NAME": line.name}
+        if legacy
+        else {"NUMBER": line.number, "NAME": line.name, "CRM_AUTO_CREATE": line.crm_auto_create}
         for line in ctx.store.lines(ctx.caller.pool)
     ]
 

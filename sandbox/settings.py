@@ -62,6 +62,10 @@ class Settings:
     """HTTP status for `system_error`; 0 uses the usual one from SYSTEM_ERRORS."""
     db_error: bool = False
     """Make every externalLine.add fail with "DB error"."""
+    legacy_lines: bool = False
+    """Play the line methods of voximplant before 23.0.0: add ignores CRM_AUTO_CREATE,
+    update writes NAME from the request (absent: empty) and ignores the flag, and get
+    returns NUMBER and NAME only."""
     batch_references: str = "scalars"
     """How a batch reference inside a longer value is replaced (references.REFERENCE_MODES):
     "scalars" as the newest rest module, "strings" or "any" as older ones."""

@@ -185,3 +185,16 @@ def test_concurrent_adds_of_one_number_create_exactly_one_line(sandbox: Sandbox)
         statuses = sorted(pool.map(add, portals))
     assert statuses == [200] + [400] * 7
     assert len(sandbox.lines(APP)) == 1
+
+
+def test_legacy_lines_lose_the_flag_and_an_update_without_name_empties_it(
+    portal: Portal, sandbox: Sandbox
+) -> None:
+    """voximplant before 23.0.0, as its older helper.php writes lines."""
+    sandbox.configure(legacy_lines=True)
+    portal.ok(ADD, NUMBER="100", NAME="Reception", CRM_AUTO_CREATE="N")
+    assert portal.ok(GET) == [{"NUMBER": "100", "NAME": "Reception"}]
+    portal.ok(UPDATE, NUMBER="100", CRM_AUTO_CREATE="N")  # no NAME: written empty
+    assert portal.ok(GET) == [{"NUMBER": "100", "NAME": ""}]
+    sandbox.configure(legacy_lines=False)
+    assert portal.ok(GET) == [{"NUMBER": "100", "NAME": "", "CRM_AUTO_CREATE": "Y"}]
