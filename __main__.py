@@ -11,23 +11,26 @@ from pathlib import Path
 
 import pulumi
 
-from provider import failures
+from provider import failures, resource
 from provider.bitrix24.errors import CredentialsError, InputError
 from provider.configcheck import check_stack_config
 from provider.resource import ExternalLine
 from provider.stack import guard
 from provider.stack.stackfile import load, stack_path
-from provider.stackstate import previous_lines
+from provider.stackstate import previous_state
 
 try:
     check_stack_config()
     spec = load(stack_path(pulumi.get_stack(), Path(__file__).parent))
     declared = {line.number: spec.portal for line in spec.lines}
-    warning = guard.check(guard.changes(previous_lines(), declared), spec.allow_deletes, spec.path)
+    previous = previous_state()
+    warning = guard.check(guard.changes(previous.lines, declared), spec.allow_deletes, spec.path)
 except (InputError, CredentialsError) as err:
     failures.stop(err)  # one message; exit 32, which the language host shows as nothing more
 if warning:
     pulumi.log.warn(warning)
+for portal in previous.flagless:
+    pulumi.log.warn(resource.flagless_warning(portal))
 
 declared_lines = [
     ExternalLine(

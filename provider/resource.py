@@ -8,7 +8,13 @@ What the portal can and cannot do decides the shape of the diff:
   outputs, is unchanged) is an in-place update with no line call at all; only
   another portal replaces the lines. Without credentials (a plain preview) the
   portal cannot be asked: the plan says so and shows an update, which `up` checks.
-- NAME and CRM_AUTO_CREATE update in place, sending only what changed.
+- NAME and CRM_AUTO_CREATE update in place. NAME is sent with every update, as
+  voximplant before 23.0.0 writes it from the request even when it is absent (an
+  empty name): the declared one if it changed, else the one the portal holds.
+  CRM_AUTO_CREATE is sent only when it changed.
+- On such a portal `get` has no CRM_AUTO_CREATE and its add and update ignore it:
+  the line's outputs then say `crm_auto_create_managed: false`, keep the declared
+  flag, and a change of it is no change (the program warns, from state).
 - `adopt` only matters when the line is created: changing it changes nothing. A
   line that already exists exactly as declared is adopted without it: within one
   application's pool it is what a run killed after `add` leaves behind.
@@ -53,6 +59,8 @@ log = logging.getLogger(__name__)
 
 REPLACING = ("portal", "number")  # what the portal cannot change in place
 UPDATING = ("name", "crm_auto_create")
+UNMANAGED = "crm_auto_create_managed"
+"""An output present (False) only on lines of a portal that does not keep the flag."""
 
 
 class ExternalLineProvider(ResourceProvider):
@@ -75,7 +83,7 @@ class ExternalLineProvider(ResourceProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         olds = {**olds, "portal": urls.respelled(olds.get("portal"))}
         replaces = [key for key in REPLACING if olds.get(key) != news.get(key)]
-        updates = [key for key in UPDATING if olds.get(key) != news.get(key)]
+        updates = [key for key in _updating(olds) if olds.get(key) != news.get(key)]
         if "portal" in replaces and moves.same_portal(olds, news["portal"]):
             replaces.remove("portal")
             updates.append("portal")
@@ -92,13 +100,13 @@ class ExternalLineProvider(ResourceProvider):
             # Taking over (an exported file): the run's one cached `get` shows the line is
             # there, so update it to the declared values and take its ID; `add` would fail.
             line_id = lines.adopt(line)
-            return CreateResult(line_id, outputs(props["portal"], line, lines.identity()))
+            return CreateResult(line_id, _outputs(lines, props["portal"], line))
         try:
             line_id = lines.add(line)
         except LineExists as err:
             if not props.get("adopt"):
                 held = lines.find(line.number, fresh=True)
-                if held != line:
+                if held is None or not held.same(line):
                     raise with_fix(err, _not_ours(line, held)) from err
             line_id = lines.adopt(line)
             log.warning(
@@ -107,7 +115,7 @@ class ExternalLineProvider(ResourceProvider):
                 "" if props.get("adopt") else " exactly as declared, left by an interrupted run",
                 line_id,
             )
-        return CreateResult(line_id, outputs(props["portal"], line, lines.identity()))
+        return CreateResult(line_id, _outputs(lines, props["portal"], line))
 
     @reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -116,33 +124,47 @@ class ExternalLineProvider(ResourceProvider):
         found = lines.find(props["number"])
         if found is None:
             return ReadResult("", {})  # gone from the portal: refresh drops it from state
-        outs = outputs(portal, found, _identity(lines, props))
+        managed = found.crm_auto_create is not None
+        if not managed:  # the portal keeps no flag: what state holds stands
+            found = Line(found.number, found.name, bool(props["crm_auto_create"]))
+        outs = outputs(portal, found, _identity(lines, props), managed=managed)
         if outs == {key: value for key, value in props.items() if key != "__provider"}:
             # Undrifted: the state keeps its inputs (`adopt` is not an output), so a refresh
             # shows no diff. Drifted: record what the portal holds; the next diff starts there.
             return ReadResult(id_, outs)
-        inputs = {key: value for key, value in outs.items() if key != "member_id"}
+        inputs = {key: value for key, value in outs.items() if key not in ("member_id", UNMANAGED)}
         return ReadResult(id_, outs, inputs)
 
     @reported
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        changed = {key: news[key] for key in UPDATING if olds.get(key) != news.get(key)}
+        changed = {key: news[key] for key in _updating(olds) if olds.get(key) != news.get(key)}
         lines = portals.lines_for(news["portal"])
+        managed = UNMANAGED not in olds and lines.crm_manageable() is not False
         if not changed:  # a portal's new address alone needs no line call: the line is there
             # The move's check has just learnt the member_id if the state had none: keep it.
-            return UpdateResult(outputs(news["portal"], as_line(olds), _identity(lines, olds)))
+            held = as_line(olds)
+            return UpdateResult(
+                outputs(news["portal"], held, _identity(lines, olds), managed=managed)
+            )
+        crm = changed.get("crm_auto_create") if managed else None
+        # NAME goes with every update, as older portals write it even when absent; unchanged,
+        # it is the name the portal holds (the run's one `get`), so a rename by hand stands.
+        name = news["name"] if "name" in changed else _held(lines, olds).name
         try:
-            lines.update(news["number"], **changed)
+            lines.update(news["number"], name=name, crm_auto_create=crm)
         except LineNotFound as err:
             raise with_fix(
                 err,
                 f"line {news['number']} was deleted outside Pulumi; run `pulumi up --refresh` "
                 "to drop it from state and add it again",
             ) from err
-        # What the portal holds now: the fields sent, the rest as last listed (a name changed
-        # by hand is not overwritten in state by an input that was never sent).
+        # What the portal holds now: the fields sent, the rest as last listed; the declared
+        # flag where the portal keeps none.
         held = lines.find(news["number"]) or as_line(news)
-        return UpdateResult(outputs(news["portal"], held, _identity(lines, olds)))
+        managed = managed and lines.crm_manageable() is not False  # the find may have listed
+        if held.crm_auto_create is None or not managed:
+            held = Line(held.number, held.name, bool(news["crm_auto_create"]))
+        return UpdateResult(outputs(news["portal"], held, _identity(lines, olds), managed=managed))
 
     @reported
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -244,12 +266,41 @@ def _identity(lines: LinesApi, props: dict[str, Any]) -> str:
     return lines.identity() or str(props.get("member_id") or "")
 
 
-def outputs(portal: str, line: Line, member_id: str) -> dict[str, Any]:
-    """Everything delete, read and a later diff need: they receive outputs, not inputs."""
-    return {
+def outputs(portal: str, line: Line, member_id: str, *, managed: bool = True) -> dict[str, Any]:
+    """Everything delete, read and a later diff need: they receive outputs, not inputs.
+    `managed` False marks a line of a portal that does not keep CRM_AUTO_CREATE."""
+    outs = {
         "portal": portal,
         "number": line.number,
         "name": line.name,
         "crm_auto_create": line.crm_auto_create,
         "member_id": member_id,
     }
+    return outs if managed else {**outs, UNMANAGED: False}
+
+
+def _outputs(lines: LinesApi, portal: str, line: Line) -> dict[str, Any]:
+    """A created line's outputs, marked when this portal's `get` has shown it keeps no flag."""
+    managed = lines.crm_manageable() is not False
+    return outputs(portal, line, lines.identity(), managed=managed)
+
+
+def _held(lines: LinesApi, props: dict[str, Any]) -> Line:
+    """The line as the portal lists it, else as state last recorded it."""
+    return lines.find(props["number"]) or as_line(props)
+
+
+def _updating(olds: dict[str, Any]) -> tuple[str, ...]:
+    """The fields an update can change: not the flag where the portal does not keep it."""
+    return ("name",) if olds.get(UNMANAGED) is False else UPDATING
+
+
+def flagless_warning(portal: str) -> str:
+    """What a run says, once, about a portal that does not keep CRM_AUTO_CREATE."""
+    return (
+        f"{portal} does not keep CRM_AUTO_CREATE (its telephony module is older than"
+        " voximplant 23.0.0: its lines list no flag, and add and update ignore it), so the"
+        " stack file's crm_auto_create is recorded but not applied there, and changing it"
+        " shows no change. Fix: none needed; to manage the flag, update the portal's"
+        " modules, then run pulumi up --refresh"
+    )

@@ -10,19 +10,21 @@ to compare the program with, whatever the stack's outputs say (a failed run or a
 no step to a preview and needs no stack output. A new stack reads as no lines.
 
 The reply holds every resource's outputs, the provider's decrypted config among
-them; only each line's NUMBER and portal are kept, and nothing of it is logged.
+them; only each line's NUMBER, portal and CRM-flag mark are used, and nothing of it is
+logged.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pulumi
 from pulumi.runtime import invoke
 
 from provider.bitrix24 import urls
 from provider.bitrix24.errors import InputError
-from provider.resource import TYPE
+from provider.resource import TYPE, UNMANAGED
 
 READ_RESOURCES = "pulumi:pulumi:readStackResourceOutputs"
 
@@ -31,8 +33,30 @@ ATTEMPTS = 5  # reads of the state, READ_PAUSE seconds apart and doubling
 READ_PAUSE = 0.2
 
 
+@dataclass(frozen=True)
+class Previous:
+    """What the program needs of the last state."""
+
+    lines: dict[str, str]  # NUMBER -> portal of every ExternalLine; {} for a new stack
+    flagless: list[str]  # portals whose lines state marks as keeping no CRM_AUTO_CREATE
+
+
+def previous_state() -> Previous:
+    """The last state's lines, and the portals the program must say keep no CRM flag."""
+    outputs = [(o, str(urls.respelled(o.get("portal", "")))) for o in _line_outputs()]
+    return Previous(
+        {str(o["number"]): portal for o, portal in outputs},
+        sorted({portal for o, portal in outputs if o.get(UNMANAGED) is False}),
+    )
+
+
 def previous_lines() -> dict[str, str]:
-    """NUMBER -> portal of every ExternalLine in the stack's state; {} for a new stack.
+    """NUMBER -> portal of every ExternalLine in the stack's state; {} for a new stack."""
+    return previous_state().lines
+
+
+def _line_outputs() -> tuple[dict, ...]:
+    """The outputs of every ExternalLine in the stack's last checkpoint, read once.
 
     The engine writes a checkpoint as the run starts, while the program runs; a file
     backend read at that moment can find the checkpoint's metadata file (`.attrs`, which
@@ -55,9 +79,8 @@ def previous_lines() -> dict[str, str]:
                     " set, then run again",
                 ) from None
             time.sleep(READ_PAUSE * 2**attempt)
-    lines: dict[str, str] = {}
-    for resource in (reply.get("outputs") or {}).values():
-        outputs = resource.get("outputs") or {}
-        if resource.get("type") == TYPE and "number" in outputs:
-            lines[str(outputs["number"])] = str(urls.respelled(outputs.get("portal", "")))
-    return lines
+    return tuple(
+        resource.get("outputs") or {}
+        for resource in (reply.get("outputs") or {}).values()
+        if resource.get("type") == TYPE and "number" in (resource.get("outputs") or {})
+    )

@@ -48,10 +48,19 @@ class Line:
 
     number: str
     name: str
-    crm_auto_create: bool
+    crm_auto_create: bool | None
+    """None when the portal does not keep the flag: voximplant before 23.0.0 lists NUMBER
+    and NAME only, and its add and update ignore CRM_AUTO_CREATE."""
+
+    def same(self, other: Line) -> bool:
+        """Whether the two agree on all that the portal keeps."""
+        unknown = self.crm_auto_create is None or other.crm_auto_create is None
+        return (self.number, self.name) == (other.number, other.name) and (
+            unknown or self.crm_auto_create == other.crm_auto_create
+        )
 
 
-def _flag(value: bool) -> str:
+def _flag(value: bool | None) -> str:
     """CRM_AUTO_CREATE as the portal wants it: exactly "Y" or "N" (true/1/"y" mean "N")."""
     return "Y" if value else "N"
 
@@ -69,7 +78,7 @@ def _parse(row: Mapping[str, Any]) -> Line:
     return Line(
         number=str(row.get("NUMBER", "")),
         name=str(row.get("NAME") or ""),
-        crm_auto_create=row.get("CRM_AUTO_CREATE") == "Y",
+        crm_auto_create=row["CRM_AUTO_CREATE"] == "Y" if "CRM_AUTO_CREATE" in row else None,
     )
 
 
@@ -92,6 +101,7 @@ class LinesApi:
         self._confirm_lock = threading.Lock()
         self._confirmed: str | None = None  # the identity this address confirmed
         self._doubt: tuple[Exception, int] | None = None  # an add's failure, the fetch count then
+        self._flag_listed: bool | None = None  # whether `get` lists CRM_AUTO_CREATE
 
     def __repr__(self) -> str:
         return f"LinesApi({self._client!r})"
@@ -135,6 +145,10 @@ class LinesApi:
                     raise
                 self._failure = None
                 self._lines = {line.number: line for line in map(_parse, rows or [])}
+                if self._lines:
+                    self._flag_listed = all(
+                        line.crm_auto_create is not None for line in self._lines.values()
+                    )
                 self._cache_fetch = fetch
             yield self._lines
 
@@ -143,6 +157,12 @@ class LinesApi:
         per process however many threads ask at once, unless `fresh`."""
         with self._fetched(fresh) as lines:
             return MappingProxyType(dict(lines))
+
+    def crm_manageable(self) -> bool | None:
+        """Whether this portal keeps CRM_AUTO_CREATE, as the last `get` that listed a line
+        showed; None before one has."""
+        with self._lock:
+            return self._flag_listed
 
     def find(self, number: str, *, fresh: bool = False) -> Line | None:
         """The line with exactly this NUMBER, or None."""
@@ -211,7 +231,7 @@ class LinesApi:
                 ambiguous,
                 found,
             )
-            if found == line:
+            if found is not None and found.same(line):
                 return self.adopt(line)
             if found is not None:
                 raise LineExists(

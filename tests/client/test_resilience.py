@@ -106,3 +106,15 @@ def test_an_ambiguous_500_on_add_reaches_the_caller_unretried(portal: Portal, le
             "telephony.externalLine.add", {"NUMBER": "77", "NAME": "x"}, idempotent=False
         )
     assert len(portal.log("telephony.externalLine.add")) == 1
+
+
+def test_an_ambiguous_add_on_an_older_portal_is_settled_without_the_flag(portal: Portal) -> None:
+    """An older portal lists no CRM_AUTO_CREATE: the line it lists after a lost reply is
+    ours if number and name agree, not someone else's for want of a flag."""
+    portal.sb.configure(legacy_lines=True)
+    lines = portal.lines()
+    portal.sb.set_faults(commit_garbled=1.0, methods=["telephony.externalLine.add"])
+    line_id = lines.add(Line("4000", "Reception", False))
+    portal.sb.set_faults()
+    assert [(str(r["ID"]), r["NAME"]) for r in portal.sb.lines(APP)] == [(line_id, "Reception")]
+    assert lines.crm_manageable() is False

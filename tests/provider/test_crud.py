@@ -72,7 +72,8 @@ def test_update_sends_only_the_changed_flag(stack: Stack, host: Host) -> None:
     assert new_outs == stack.outs("74951234567", "Renamed by hand", False)
     held = stack.lines()["74951234567"]
     assert (str(held["ID"]), held["NAME"], held["CRM_AUTO_CREATE"]) == (id_, "Renamed by hand", "N")
-    assert [e["method"] for e in stack.log()] == [ADD, UPDATE, GET]
+    # NAME went too, as the portal holds it: older portals empty a NAME left out.
+    assert [e["method"] for e in stack.log()] == [ADD, GET, UPDATE]
 
 
 def test_update_of_both_fields(stack: Stack, host: Host) -> None:
