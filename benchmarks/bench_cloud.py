@@ -2,12 +2,16 @@
 
     .venv/bin/python benchmarks/bench_cloud.py [--sizes 50 200 500] [--checkpoints 500]
 
-For each size, side by side: the first `up`, a no-change `preview`, `refresh
---skip-preview`, renaming every line, and `destroy`. For each: wall time, requests by
-method (a batch's inner calls in brackets), lines per request, failed steps and the
-provider process's peak memory. Then the floors to compare with: one request per line
-at 2/s after the burst, (N - 50) / 2 s, and the preview of a 1-line stack, which is the
-engine's own cost. Last, what PULUMI_SKIP_CHECKPOINTS=true saves on the file backend,
+For each size, side by side: a fresh stack's `preview`, the first `up`, a no-change
+`preview`, `refresh --skip-preview`, renaming every line, and `destroy`. The no-change
+preview and a second rename (back to the first names) run again with
+PULUMI_PARALLEL_DIFF=true, which lets the engine diff resources at once rather than one
+at a time. Every preview runs with PULUMI_SKIP_CHECKPOINTS=true, as the pipelines in ci/
+run theirs (tests/e2e/pulumi_cli.py sets it). For each: wall time, requests by method (a
+batch's inner calls in brackets), lines per request, failed steps, and the peak memory of
+the provider process and of the CLI. Then the floors to compare with: one request per
+line at 2/s after the burst, (N - 50) / 2 s, and the preview of a 1-line stack, which is
+the engine's own cost. Last, what PULUMI_SKIP_CHECKPOINTS=true saves on the file backend,
 with the portal's limits off so the engine's share is what is measured.
 
 The client paces itself at its default (90 % of 2/s, burst 50), so what a cloud portal
@@ -37,6 +41,9 @@ APP, SECRET = "local.bench", "bench-secret"
 BURST, RATE = 50, 2.0
 FAILED = re.compile(r"\*\*\w+ failed\*\*")
 WRITES = ("add", "update", "delete")
+COMMAND_TIMEOUT = 3600.0  # a 2,000-line rename at cloud limits takes over ten minutes
+WRITING = ("up", "rename", "rn-pdiff", "destroy")
+PARALLEL_DIFF = {"PULUMI_PARALLEL_DIFF": "true"}
 
 
 def declared(size: int, name: str) -> dict[str, Any]:
@@ -50,7 +57,7 @@ def measure(project: PulumiProject, portal: Sandbox, *args: str, env: dict | Non
     watcher = PeakMemory()
     watcher.start()
     started = time.monotonic()
-    result = project.run(*args, check=False, env=env)
+    result = project.run(*args, check=False, env=env, timeout=COMMAND_TIMEOUT)
     seconds = time.monotonic() - started
     watcher.done.set()
     watcher.join()
@@ -71,6 +78,7 @@ def measure(project: PulumiProject, portal: Sandbox, *args: str, env: dict | Non
         "written": lines,
         "failed": len(FAILED.findall(result.stdout)) + (result.returncode != 0),
         "peak_mib": watcher.peak_kib / 1024,
+        "cli_peak_mib": watcher.cli_peak_kib / 1024,
     }
 
 
@@ -82,19 +90,28 @@ def project_for(root: Path, name: str, portal: Sandbox, rate: str | None = None)
     return project
 
 
-def cloud(size: int, root: Path) -> dict[str, dict]:
+def cloud(size: int, root: Path) -> None:
+    """Every command at this size, each row printed as soon as it is measured: a
+    2,000-line run takes the best part of an hour."""
     with Sandbox(rate=RATE, burst=BURST) as portal:
         portal.add_app(APP, SECRET)
         project = project_for(root, f"cloud{size}", portal)
-        figures = {}
+
+        def step(name: str, *args: str, env: dict | None = None) -> None:
+            report(size, {name: measure(project, portal, *args, env=env)})
+
+        up = ("up", "--yes", "--skip-preview")
         project.write_stack({"portal": portal.url, "lines": declared(size, "Line")})
-        figures["up"] = measure(project, portal, "up", "--yes", "--skip-preview")
-        figures["preview"] = measure(project, portal, "preview")
-        figures["refresh"] = measure(project, portal, "refresh", "--yes", "--skip-preview")
+        step("fresh-pv", "preview")
+        step("up", *up)
+        step("preview", "preview")
+        step("pv-pdiff", "preview", env=PARALLEL_DIFF)
+        step("refresh", "refresh", "--yes", "--skip-preview")
         project.write_stack({"portal": portal.url, "lines": declared(size, "Renamed")})
-        figures["rename"] = measure(project, portal, "up", "--yes", "--skip-preview")
-        figures["destroy"] = measure(project, portal, "destroy", "--yes", "--skip-preview")
-        return figures
+        step("rename", *up)
+        project.write_stack({"portal": portal.url, "lines": declared(size, "Line")})
+        step("rn-pdiff", *up, env=PARALLEL_DIFF)
+        step("destroy", "destroy", "--yes", "--skip-preview")
 
 
 def engine_floor(root: Path) -> float:
@@ -141,13 +158,14 @@ def methods(counter: collections.Counter[str]) -> str:
 
 def report(size: int, figures: dict[str, dict]) -> None:
     for command, got in figures.items():
-        floor_s = max(0, size - BURST) / RATE if command in ("up", "rename", "destroy") else 0
+        floor_s = max(0, size - BURST) / RATE if command in WRITING else 0
         per = f"{got['written'] / got['requests']:.1f}" if got["written"] else "-"
         if command == "refresh" and got["requests"]:
             per = f"{size / got['requests']:.0f}"
         print(
             f"{size:>5} {command:>8} {got['seconds']:>7.1f} {floor_s:>7.0f}"
             f" {got['requests']:>8} {per:>9} {got['failed']:>6} {got['peak_mib']:>8.0f}"
+            f" {got['cli_peak_mib']:>8.0f}"
             f"  {methods(got['by_method'])}",
             flush=True,
         )
@@ -166,11 +184,11 @@ def main() -> None:
         )
         print(
             f"{'lines':>5} {'command':>8} {'wall s':>7} {'floor s':>7} {'requests':>8}"
-            f" {'lines/req':>9} {'failed':>6} {'peak MiB':>8}  requests by method",
+            f" {'lines/req':>9} {'failed':>6} {'prov MiB':>8} {'cli MiB':>8}  requests by method",
             flush=True,
         )
         for size in options.sizes:
-            report(size, cloud(size, root))
+            cloud(size, root)
         saved = checkpoints(options.checkpoints, root) if options.checkpoints else {}
     if saved:
         print(f"\nPULUMI_SKIP_CHECKPOINTS=true, {options.checkpoints} lines, limits off:")

@@ -31,22 +31,29 @@ APP, SECRET = "local.bench", "bench-secret"
 
 
 class PeakMemory(threading.Thread):
-    """Polls /proc for the dynamic provider process and keeps its VmHWM (peak RSS)."""
+    """Polls /proc for the dynamic provider process and the `pulumi` CLI, and keeps each
+    one's VmHWM (peak RSS): the kernel's own high-water mark, so a short peak between two
+    polls is not missed."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak_kib = 0
+        self.cli_peak_kib = 0
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.05):
             for proc in Path("/proc").iterdir():
                 try:
-                    if b"pulumi.dynamic" in (proc / "cmdline").read_bytes():
+                    provider = b"pulumi.dynamic" in (proc / "cmdline").read_bytes()
+                    cli = not provider and (proc / "exe").resolve().name == "pulumi"
+                    if provider or cli:
                         status = (proc / "status").read_text()
                         match = re.search(r"VmHWM:\s+(\d+) kB", status)
-                        if match:
+                        if match and provider:
                             self.peak_kib = max(self.peak_kib, int(match.group(1)))
+                        elif match:
+                            self.cli_peak_kib = max(self.cli_peak_kib, int(match.group(1)))
                 except OSError:
                     continue
 

@@ -81,7 +81,12 @@ class PulumiProject:
         return cmd
 
     def run(
-        self, *args: str, check: bool = True, env: dict[str, str] | None = None, stdin: str = ""
+        self,
+        *args: str,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+        stdin: str = "",
+        timeout: float = TIMEOUT,
     ):
         cmd = self.command(*args)
         # A preview persists nothing, yet the engine serialises the whole deployment after
@@ -93,7 +98,7 @@ class PulumiProject:
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=TIMEOUT,
+            timeout=timeout,
             check=False,
         )
         self.transcript.append(f"$ {' '.join(args)}\n{result.stdout}\n{result.stderr}")
