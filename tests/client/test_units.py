@@ -80,6 +80,12 @@ def test_a_reply_that_is_not_json_from_a_server_is_a_server_fault(
     assert f"not JSON (HTTP {status})" in str(err)
 
 
+def test_a_failed_database_write_is_a_server_fault() -> None:
+    """A line method's write the database refused: 500 ERROR_CORE "SQL query error!"."""
+    body = {"error": "ERROR_CORE", "error_description": "SQL query error!"}
+    assert type(classify("telephony.externalLine.add", 500, body)) is errors.ServerFault
+
+
 def test_line_descriptions_only_for_line_methods_and_business_codes() -> None:
     for prefix, cls, _fix in LINE_ERRORS:
         err = classify(
