@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 
 from .errors import ApiError
-from .methods import Context, canonical_name, invoke
+from .methods import Context, budget_key, canonical_name, invoke
 from .params import parse_query, php_truthy
 from .references import resolve
 from .timing import time_block
@@ -85,7 +85,8 @@ def run_batch(ctx: Context, params: dict[str, object]) -> tuple[dict[str, object
                 break
             continue
         finish = time.time()
-        operating, reset_at = ctx.budget.status((ctx.caller.pool, canonical_name(name)), finish)
+        spent = budget_key(ctx.settings, ctx.caller, canonical_name(name))
+        operating, reset_at = ctx.budget.status(spent, finish)
         outputs["time"][key] = time_block(start, finish, finish - start, operating, reset_at)
     return {
         "result": _php_array(outputs["result"]),

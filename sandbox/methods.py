@@ -97,6 +97,13 @@ def _line_add(ctx: Context, params: dict[str, object]) -> object:
     return {"ID": line_id}
 
 
+def _sql_failure(ctx: Context) -> None:
+    r"""Rest\Helper's update and delete do not catch the database's exception (its add
+    does), so it reaches the REST server, which answers 500 ERROR_CORE."""
+    if ctx.settings.sql_error:
+        raise ApiError(500, "ERROR_CORE", "SQL query error!")
+
+
 def _line_update(ctx: Context, params: dict[str, object]) -> object:
     if ctx.settings.legacy_lines:
         return _legacy_update(ctx, params)
@@ -111,6 +118,7 @@ def _line_update(ctx: Context, params: dict[str, object]) -> object:
     name = None if name is None else php_string(name)
     if name is not None and len(name) > NAME_MAX:
         raise _business(ctx, "DB error")
+    _sql_failure(ctx)
     line_id = ctx.store.update_line(
         ctx.caller.pool, number, name, None if crm is None else _crm_flag(crm)
     )
@@ -127,6 +135,7 @@ def _legacy_update(ctx: Context, params: dict[str, object]) -> object:
     number = _number(ctx, params)
     if not ctx.store.line(ctx.caller.pool, number):
         raise _business(ctx, f"Could not find line with number {number}")
+    _sql_failure(ctx)
     line_id = ctx.store.update_line(ctx.caller.pool, number, php_string(params.get("NAME")), None)
     if line_id is None:
         raise _business(ctx, f"Could not find line with number {number}")
@@ -145,6 +154,8 @@ def _line_get(ctx: Context, params: dict[str, object]) -> object:
 
 def _line_delete(ctx: Context, params: dict[str, object]) -> object:
     number = _number(ctx, params)
+    if ctx.store.line(ctx.caller.pool, number):
+        _sql_failure(ctx)
     if not ctx.store.delete_line(ctx.caller.pool, number):
         raise _business(ctx, f"Could not find line with number {number}")
     return []
@@ -180,6 +191,11 @@ def canonical_name(name: str) -> str:
     return method.name if method else name
 
 
+def budget_key(settings: Settings, caller: Caller, method: str) -> tuple[str, str]:
+    """Whose time budget a call of `method` spends: the caller's, or the portal's."""
+    return ("portal" if settings.shared_time_budget else caller.pool, method)
+
+
 def invoke(ctx: Context, name: str, params: dict[str, object]) -> object:
     """Run one method call after the portal's checks; charge its time to its budget."""
     method = METHODS.get(name.lower())
@@ -196,7 +212,7 @@ def invoke(ctx: Context, name: str, params: dict[str, object]) -> object:
             "insufficient_scope",
             "The request requires higher privileges than provided by the access token",
         )
-    key = (ctx.caller.pool, method.name)
+    key = budget_key(ctx.settings, ctx.caller, method.name)
     budget = ctx.settings.time_budget
     if budget and ctx.budget.status(key, time.time())[0] > budget:
         raise ApiError(

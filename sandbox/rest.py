@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from .auth import token_caller, webhook_caller
 from .batch import run_batch
 from .errors import ApiError, query_limit
-from .methods import Caller, Context, canonical_name, invoke
+from .methods import Caller, Context, budget_key, canonical_name, invoke
 from .params import parse_body, parse_query
 from .timing import time_block
 
@@ -112,7 +112,9 @@ def handle_rest(
         outcome.status, outcome.body, outcome.error = err.status, err.body(), err.code
     finish = time.time()
     operating, reset_at = (
-        sb.budget.status((caller.pool, outcome.method), finish) if caller else (0.0, int(finish))
+        sb.budget.status(budget_key(settings, caller, outcome.method), finish)
+        if caller
+        else (0.0, int(finish))
     )
     if outcome.status == 200 or settings.error_time_block:
         # CRestServer::processCall appends the timing to a result; outputError writes the

@@ -47,6 +47,10 @@ class Settings:
     """Virtual seconds each call charges to its method; None charges the measured time."""
     budget_window: float = 600.0
     """Length of the execution-time window (ten buckets)."""
+    shared_time_budget: bool = False
+    """Count a method's time for the whole portal, every application and webhook together,
+    as the issue this was built from reads the server; False keeps one budget per caller's
+    pool of lines."""
     error_time_block: bool = False
     """Whether an error reply carries the `time` block (so a 429 has `operating_reset_at`).
     The docs say every reply does; the rest module adds it to successes only (False)."""
@@ -62,6 +66,10 @@ class Settings:
     """HTTP status for `system_error`; 0 uses the usual one from SYSTEM_ERRORS."""
     db_error: bool = False
     """Make every externalLine.add fail with "DB error"."""
+    sql_error: bool = False
+    """Make every externalLine.update and .delete fail as a refused database write does:
+    500 ERROR_CORE "SQL query error!", nothing applied (add catches the same failure and
+    answers "DB error" instead, see db_error)."""
     legacy_lines: bool = False
     """Play the line methods of voximplant before 23.0.0: add ignores CRM_AUTO_CREATE,
     update writes NAME from the request (absent: empty) and ignores the flag, and get

@@ -9,8 +9,9 @@ from provider.bitrix24 import errors
 from provider.bitrix24.lines import Line
 from provider.bitrix24.pacing import Unpaced
 from provider.bitrix24.rest import RestClient
+from provider.bitrix24.retry import RetryPolicy
 
-from .conftest import APP, FAST, Portal
+from .conftest import APP, FAST, FakeTime, Portal
 
 GET = "telephony.externalLine.get"
 
@@ -118,3 +119,27 @@ def test_an_ambiguous_add_on_an_older_portal_is_settled_without_the_flag(portal:
     portal.sb.set_faults()
     assert [(str(r["ID"]), r["NAME"]) for r in portal.sb.lines(APP)] == [(line_id, "Reception")]
     assert lines.crm_manageable() is False
+
+
+def test_a_refused_database_write_is_repeated_as_a_server_fault(portal: Portal) -> None:
+    """500 ERROR_CORE "SQL query error!" from update or delete applied nothing: both are
+    idempotent, so they are sent again after a backoff."""
+    fake = FakeTime()
+
+    def sleep(seconds: float) -> None:
+        fake.sleep(seconds)
+        portal.sb.configure(sql_error=False)  # the database is back after the first wait
+
+    lines = portal.lines(policy=RetryPolicy(clock=fake.clock, sleep=sleep))
+    lines.add(Line("5000", "Reception", True))
+    for write in (lambda: lines.update("5000", name="Sales"), lambda: lines.delete("5000")):
+        portal.sb.configure(sql_error=True)
+        write()
+    assert portal.portal_lines() == {} and len(fake.sleeps) == 2
+    assert [e["status"] for e in portal.log() if e["method"] != "telephony.externalLine.get"] == [
+        200,
+        500,
+        200,
+        500,
+        200,
+    ]

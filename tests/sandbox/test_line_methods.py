@@ -198,3 +198,25 @@ def test_legacy_lines_lose_the_flag_and_an_update_without_name_empties_it(
     assert portal.ok(GET) == [{"NUMBER": "100", "NAME": ""}]
     sandbox.configure(legacy_lines=False)
     assert portal.ok(GET) == [{"NUMBER": "100", "NAME": "", "CRM_AUTO_CREATE": "Y"}]
+
+
+def test_a_refused_database_write_is_a_500_error_core(portal: Portal, sandbox: Sandbox) -> None:
+    portal.ok(ADD, NUMBER="100", NAME="Reception")
+    sandbox.configure(sql_error=True)
+    for method, params in ((UPDATE, {"NAME": "x"}), (DELETE, {})):
+        reply = portal.call(method, NUMBER="100", **params)
+        assert error_of(reply) == (500, "ERROR_CORE", "SQL query error!")
+    assert error_of(portal.call(DELETE, NUMBER="404"))[2] == "Could not find line with number 404"
+    sandbox.configure(sql_error=False)
+    assert portal.ok(GET) == [{"NUMBER": "100", "NAME": "Reception", "CRM_AUTO_CREATE": "Y"}]
+
+
+def test_a_shared_time_budget_blocks_every_caller_of_the_method(sandbox: Sandbox) -> None:
+    sandbox.configure(time_budget=0.01, call_cost=0.02, shared_time_budget=True)
+    first = Portal(sandbox)
+    sandbox.add_app("local.other", "other-secret")
+    other = sandbox.issue_tokens("local.other")["access_token"]
+    assert first.call(GET).status_code == 200
+    assert error_of(first.call(GET, token=other))[:2] == (429, "OPERATION_TIME_LIMIT")
+    sandbox.configure(shared_time_budget=False)  # one budget per application
+    assert first.call(GET, token=other).status_code == 200
