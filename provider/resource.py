@@ -160,7 +160,7 @@ class ExternalLineProvider(ResourceProvider):
             ) from err
         # What the portal holds now: the fields sent, the rest as last listed; the declared
         # flag where the portal keeps none.
-        held = lines.find(news["number"]) or as_line(news)
+        held = _held(lines, news)
         managed = managed and lines.crm_manageable() is not False  # the find may have listed
         if held.crm_auto_create is None or not managed:
             held = Line(held.number, held.name, bool(news["crm_auto_create"]))
