@@ -105,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="create an incoming webhook (repeatable)",
     )
     who.add_argument(
+        "--sip-line",
+        metavar="NUMBER[:NAME]",
+        type=lambda text: tuple(text.partition(":")[::2]),
+        action="append",
+        default=[],
+        help="connect a SIP PBX number, which a webhook's externalLine.get lists (repeatable)",
+    )
+    who.add_argument(
         "--webhooks",
         choices=("allow", "deny"),
         default="allow",
@@ -267,14 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         sb = _sandbox(args)
+        for client_id, secret, scopes in args.app:
+            sb.add_app(client_id, secret, scopes)
+        for user_id, code, scopes in args.webhook:
+            sb.add_webhook(user_id, code, scopes)
+        for number, name in args.sip_line:
+            sb.add_sip_line(number, name)
     except sqlite3.Error as err:
         parser.error(f"--state {args.state}: {err}")
     except ValueError as err:
         parser.error(str(err))
-    for client_id, secret, scopes in args.app:
-        sb.add_app(client_id, secret, scopes)
-    for user_id, code, scopes in args.webhook:
-        sb.add_webhook(user_id, code, scopes)
     sb.move_to(args.move_to)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -75,6 +75,11 @@ def _add_webhook(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> obj
     return {"user_id": str(fields["user_id"]), "code": fields["code"]}
 
 
+def _add_sip_line(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    fields = _fields(body, ("NUMBER", "NAME"), ("NUMBER",))
+    return {"ID": sb.add_sip_line(fields["NUMBER"], fields.get("NAME", ""))}
+
+
 def _move(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
     sb.move_to(_fields(body, ("url",), ("url",))["url"])
     return {"moved_to": sb.moved_to}
@@ -125,6 +130,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
         "the 90-day clean-up agent",
     ),
     ("POST", "/_sandbox/webhooks", _add_webhook, "an incoming webhook: user_id, code"),
+    ("POST", "/_sandbox/sip", _add_sip_line, "a SIP connector's number: NUMBER, NAME"),
     ("POST", "/_sandbox/move", _move, "rename the portal: 302 to url"),
     (
         "POST",

@@ -84,15 +84,17 @@ def _line_add(ctx: Context, params: dict[str, object]) -> object:
     number = _number(ctx, params)
     name = php_string(params.get("NAME"))
     crm = None if ctx.settings.legacy_lines else params.get("CRM_AUTO_CREATE")
-    if ctx.store.line(ctx.caller.pool, number):
-        raise _business(ctx, "Line already exists")
+    # Rest\Helper::addExternalLine does not look first: the table's unique key refuses a
+    # taken number (MySQL error 1062 becomes "Line already exists"), so where that key
+    # does not hold, for a webhook's lines, a second add of a number makes a second line;
+    # a value too long for its column fails the insert first ("DB error").
     if ctx.settings.db_error or len(number) > NUMBER_MAX or len(name) > NAME_MAX:
         raise _business(ctx, "DB error")
     try:
         line_id = ctx.store.add_line(
             ctx.caller.pool, number, name, "Y" if crm is None else _crm_flag(crm)
         )
-    except LineExists as err:  # added by a concurrent call since the check
+    except LineExists as err:
         raise _business(ctx, "Line already exists") from err
     return {"ID": line_id}
 

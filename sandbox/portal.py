@@ -20,7 +20,7 @@ from .params import php_trim
 from .reqlog import RequestLog
 from .server import SandboxHTTPServer
 from .settings import DEFAULT_SCOPES, Settings
-from .store import WEBHOOK_POOL, App, LineExists, Store
+from .store import REST_APP, SIP, WEBHOOK_POOL, App, LineExists, Store
 
 
 class Sandbox:
@@ -205,13 +205,25 @@ class Sandbox:
 
     def seed_line(self, app: str, number: str, name: str = "", crm_auto_create: str = "Y") -> int:
         """Create a line as a person would in the portal's UI; returns its ID."""
-        pool, number = self._pool(app), php_trim(number)
-        if not 0 < len(number) <= NUMBER_MAX or len(name) > NAME_MAX:
-            raise ValueError(f"NUMBER must be 1-{NUMBER_MAX} characters, NAME at most {NAME_MAX}")
         if crm_auto_create not in ("Y", "N"):
             raise ValueError(f"CRM_AUTO_CREATE must be 'Y' or 'N', not {crm_auto_create!r}")
+        return self._insert_line(self._pool(app), number, name, crm_auto_create, REST_APP)
+
+    def add_sip_line(self, number: str, name: str = "") -> int:
+        """Connect a SIP PBX number, as the SIP connector does; returns its ID.
+
+        voximplant keeps it in the table of external lines with no application, the same
+        NULL an incoming webhook's lines have: a webhook's `get` lists it, and a webhook's
+        update or delete of that number may reach it (docs/bitrix24-facts.md).
+        """
+        return self._insert_line(WEBHOOK_POOL, number, name, "Y", SIP)
+
+    def _insert_line(self, pool: str, number: str, name: str, crm: str, kind: str) -> int:
+        number = php_trim(number)
+        if not 0 < len(number) <= NUMBER_MAX or len(name) > NAME_MAX:
+            raise ValueError(f"NUMBER must be 1-{NUMBER_MAX} characters, NAME at most {NAME_MAX}")
         try:
-            return self.store.add_line(pool, number, name, crm_auto_create)
+            return self.store.add_line(pool, number, name, crm, kind)
         except LineExists as err:
             raise ValueError(f"Line already exists: {number}") from err
 
@@ -231,12 +243,15 @@ class Sandbox:
         pool, number = self._pool(app), php_trim(number)
         if not 0 < len(number) <= NUMBER_MAX:
             raise ValueError(f"NUMBER must be 1-{NUMBER_MAX} characters")
-        try:
-            return self.store.add_line(pool, number, "", "Y")
-        except LineExists:
-            line = self.store.line(pool, number)
-            assert line is not None
-            return line.id
+        # Rest\Helper::registerExternalCall looks the number up first, then adds.
+        line = self.store.line(pool, number)
+        if line is None:
+            try:
+                return self.store.add_line(pool, number, "", "Y")
+            except LineExists:  # registered by a concurrent call since the look-up
+                line = self.store.line(pool, number)
+        assert line is not None
+        return line.id
 
     def collect_unused_lines(self, app: str) -> int:
         """Run the clean-up agent as if 90 days passed: lines with no NAME and

@@ -3,6 +3,14 @@
 In memory by default; in a file when the portal must survive a restart (the demo).
 One connection guarded by a lock keeps it thread-safe; AUTOINCREMENT keeps line IDs
 growing across restarts and deletions, as the real table's IDs do.
+
+The lines table copies the shape of voximplant's `b_voximplant_external_line`
+(`avshatalov48/bitrix24-core-corp`, `modules/voximplant/lib/model/externalline.php` and
+`install/db/mysql/install.sql`): one table for the applications' lines and the SIP
+connector's numbers, told apart by `type`, with a unique key on (application, number).
+A line made through an incoming webhook, and every SIP number, has no application (NULL),
+and a unique key never holds for NULL, in MySQL as in SQLite: those rows may share a
+number, and a lookup by number takes the first of them.
 """
 
 from __future__ import annotations
@@ -13,7 +21,11 @@ import threading
 from dataclasses import dataclass
 
 WEBHOOK_POOL = "webhook"
-"""The pool holding lines created through incoming webhooks (no application)."""
+"""How callers name the lines with no application: those made through incoming webhooks,
+and the SIP connector's numbers. The table holds NULL for it."""
+
+REST_APP, SIP = "rest-app", "sip"
+"""The two `type`s of a line (ExternalLineTable::TYPE_REST_APP and TYPE_SIP)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,15 +50,25 @@ CREATE TABLE IF NOT EXISTS webhooks (
     scopes TEXT NOT NULL,
     PRIMARY KEY (user_id, code)
 );
-CREATE TABLE IF NOT EXISTS lines (
+CREATE TABLE IF NOT EXISTS external_lines (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    pool TEXT NOT NULL,
+    type TEXT NOT NULL,
+    app TEXT,
     number TEXT NOT NULL,
     name TEXT NOT NULL,
     crm_auto_create TEXT NOT NULL,
-    UNIQUE (pool, number)
+    UNIQUE (app, number)
 );
 """
+
+_FIRST = "id = (SELECT id FROM external_lines WHERE app IS ? AND number = ? ORDER BY id LIMIT 1)"
+"""The row a lookup by number reaches: Rest\\Helper's `ExternalLineTable::getRow` by
+(application, number), the first of several where the application is NULL."""
+
+
+def _app(pool: str) -> str | None:
+    """The table's application column for a pool: NULL for WEBHOOK_POOL."""
+    return None if pool == WEBHOOK_POOL else pool
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,7 @@ class Store:
             if path:
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            self._carry_over_lines()
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('member_id', ?)", (secrets.token_hex(16),)
             )
@@ -118,6 +141,21 @@ class Store:
         """Release the database; the store is unusable afterwards."""
         with self._lock:
             self._db.close()
+
+    def _carry_over_lines(self) -> None:
+        """Move lines from the table of sandboxes before `external_lines` (a demo's state
+        file survives a `git pull`), so a demo portal keeps its lines."""
+        old = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lines'"
+        if not self._db.execute(old).fetchall():
+            return
+        self._db.executescript(
+            "BEGIN IMMEDIATE;"
+            " INSERT INTO external_lines (id, type, app, number, name, crm_auto_create)"
+            f" SELECT id, '{REST_APP}', NULLIF(pool, '{WEBHOOK_POOL}'), number, name,"
+            " crm_auto_create FROM lines;"
+            " DROP TABLE lines;"
+            " COMMIT;"
+        )
 
     def _one(self, sql: str, args: tuple = ()) -> tuple | None:
         # fetchall, not fetchone: a RETURNING statement only finishes (and releases
@@ -168,7 +206,7 @@ class Store:
             try:
                 gone = self._db.execute("DELETE FROM apps WHERE client_id = ?", (client_id,))
                 self._db.execute("DELETE FROM tokens WHERE client_id = ?", (client_id,))
-                self._db.execute("DELETE FROM lines WHERE pool = ?", (client_id,))
+                self._db.execute("DELETE FROM external_lines WHERE app = ?", (client_id,))
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -251,29 +289,34 @@ class Store:
     # Lines
 
     def lines(self, pool: str) -> list[Line]:
-        """The pool's lines, oldest first."""
+        """The pool's lines, oldest first; for WEBHOOK_POOL, the SIP numbers too."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, number, name, crm_auto_create FROM lines WHERE pool = ? ORDER BY id",
-                (pool,),
+                "SELECT id, number, name, crm_auto_create FROM external_lines WHERE app IS ?"
+                " ORDER BY id",
+                (_app(pool),),
             ).fetchall()
         return [Line(*row) for row in rows]
 
     def line(self, pool: str, number: str) -> Line | None:
-        """The pool's line with exactly this NUMBER."""
+        """The pool's line with exactly this NUMBER (the first, where several share it)."""
         row = self._one(
-            "SELECT id, number, name, crm_auto_create FROM lines WHERE pool = ? AND number = ?",
-            (pool, number),
+            f"SELECT id, number, name, crm_auto_create FROM external_lines WHERE {_FIRST}",
+            (_app(pool), number),
         )
         return Line(*row) if row else None
 
-    def add_line(self, pool: str, number: str, name: str, crm_auto_create: str) -> int:
-        """Insert a line and return its new ID; LineExists when the NUMBER is taken."""
+    def add_line(
+        self, pool: str, number: str, name: str, crm_auto_create: str, kind: str = REST_APP
+    ) -> int:
+        """Insert a line and return its new ID; LineExists when the unique key refuses it,
+        which it never does for WEBHOOK_POOL."""
         try:
             with self._lock:
                 cursor = self._db.execute(
-                    "INSERT INTO lines (pool, number, name, crm_auto_create) VALUES (?, ?, ?, ?)",
-                    (pool, number, name, crm_auto_create),
+                    "INSERT INTO external_lines (type, app, number, name, crm_auto_create)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (kind, _app(pool), number, name, crm_auto_create),
                 )
         except sqlite3.IntegrityError as err:
             raise LineExists(number) from err
@@ -285,19 +328,20 @@ class Store:
     ) -> int | None:
         """Change the given fields of a line; its ID, or None when there is no such line."""
         row = self._one(
-            "UPDATE lines SET name = COALESCE(?, name),"
-            " crm_auto_create = COALESCE(?, crm_auto_create)"
-            " WHERE pool = ? AND number = ? RETURNING id",
-            (name, crm_auto_create, pool, number),
+            "UPDATE external_lines SET name = COALESCE(?, name),"
+            f" crm_auto_create = COALESCE(?, crm_auto_create) WHERE {_FIRST} RETURNING id",
+            (name, crm_auto_create, _app(pool), number),
         )
         return row[0] if row else None
 
     def delete_line(self, pool: str, number: str) -> bool:
         """Delete a line; False when there was none."""
-        return self._run("DELETE FROM lines WHERE pool = ? AND number = ?", (pool, number)) > 0
+        return self._run(f"DELETE FROM external_lines WHERE {_FIRST}", (_app(pool), number)) > 0
 
     def delete_unnamed_lines(self, pool: str) -> int:
         """Delete the lines the clean-up agent collects: no NAME and CRM_AUTO_CREATE=Y."""
         return self._run(
-            "DELETE FROM lines WHERE pool = ? AND name = '' AND crm_auto_create = 'Y'", (pool,)
+            f"DELETE FROM external_lines WHERE app IS ? AND type = '{REST_APP}' AND name = ''"
+            " AND crm_auto_create = 'Y'",
+            (_app(pool),),
         )

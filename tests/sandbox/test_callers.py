@@ -11,6 +11,7 @@ from sandbox import WEBHOOK_POOL, Sandbox
 from .conftest import APP, Portal, error_of
 
 GET, ADD = "telephony.externalLine.get", "telephony.externalLine.add"
+UPDATE, DELETE = "telephony.externalLine.update", "telephony.externalLine.delete"
 WRONG_AUTH = (403, "WRONG_AUTH_TYPE", "Current authorization type is denied for this method")
 
 
@@ -95,6 +96,45 @@ def test_webhook_lines_form_their_own_pool(portal: Portal, sandbox: Sandbox) -> 
     assert [line["ID"] for line in sandbox.lines(WEBHOOK_POOL)] == [2]
     assert portal.webhook(1, "abc123", "scope").json()["result"] == ["telephony"]
     assert sandbox.request_log()[-1]["app"] == "webhook:1"
+
+
+def test_webhook_lines_have_no_application_so_a_number_can_repeat(
+    portal: Portal, sandbox: Sandbox
+) -> None:
+    """Rest\\Helper::addExternalLine relies on the unique key (application, number), which
+    does not hold for the NULL application: a second add makes a second line, and update
+    and delete by number reach the oldest of them."""
+    sandbox.add_webhook(user_id=1, code="abc123")
+    sandbox.add_webhook(user_id=2, code="other")
+    first = portal.webhook(1, "abc123", ADD, NUMBER="100", NAME="mine").json()["result"]["ID"]
+    second = portal.webhook(2, "other", ADD, NUMBER="100", NAME="theirs").json()["result"]["ID"]
+    assert second != first
+    assert [line["NAME"] for line in portal.webhook(2, "other", GET).json()["result"]] == [
+        "mine",
+        "theirs",
+    ]
+    updated = portal.webhook(2, "other", UPDATE, NUMBER="100", NAME="renamed").json()
+    assert updated["result"] == {"ID": str(first)}
+    assert portal.webhook(2, "other", DELETE, NUMBER="100").json()["result"] == []
+    assert [(line["ID"], line["NAME"]) for line in sandbox.lines(WEBHOOK_POOL)] == [
+        (second, "theirs")
+    ]
+
+
+def test_sip_numbers_share_the_webhooks_null_application(portal: Portal, sandbox: Sandbox) -> None:
+    """The SIP connector's numbers sit in the same table with no application: a webhook
+    lists them and its delete by number removes one; an application never sees them."""
+    sandbox.add_webhook(user_id=1, code="abc123")
+    sip = sandbox.add_sip_line("74950001122", "Office PBX")
+    assert portal.ok(GET) == []
+    assert portal.webhook(1, "abc123", GET).json()["result"] == [
+        {"NUMBER": "74950001122", "NAME": "Office PBX", "CRM_AUTO_CREATE": "Y"}
+    ]
+    portal.webhook(1, "abc123", ADD, NUMBER="74950001122", NAME="hook")
+    assert portal.webhook(1, "abc123", DELETE, NUMBER="74950001122").json()["result"] == []
+    assert sip not in [line["ID"] for line in sandbox.lines(WEBHOOK_POOL)]
+    assert portal.ok(ADD, NUMBER="74950001122", NAME="app")["ID"]
+    assert error_of(portal.call(ADD, NUMBER="74950001122"))[2] == "Line already exists"
 
 
 def test_webhooks_denied_get_wrong_auth_type(portal: Portal, sandbox: Sandbox) -> None:

@@ -86,6 +86,19 @@ def test_serves_preregistered_app_and_webhook_until_sigterm(start) -> None:
     assert stop(proc) == 0
 
 
+def test_sip_lines_from_the_command_line_reach_a_webhooks_get(start) -> None:
+    _, url = start("--webhook", "1:abc123", "--sip-line", "74950001122:Office PBX")
+    with session() as http:
+        hook = http.post(f"{url}/rest/1/abc123/telephony.externalLine.get").json()
+        added = http.post(f"{url}/_sandbox/sip", json={"NUMBER": "74950003344"}).json()
+        again = http.post(f"{url}/rest/1/abc123/telephony.externalLine.get").json()
+    assert hook["result"] == [
+        {"NUMBER": "74950001122", "NAME": "Office PBX", "CRM_AUTO_CREATE": "Y"}
+    ]
+    assert added == {"ID": 2}
+    assert [line["NUMBER"] for line in again["result"]] == ["74950001122", "74950003344"]
+
+
 def test_sigint_stops_it_too(start) -> None:
     proc, _ = start()
     proc.send_signal(signal.SIGINT)
@@ -145,6 +158,7 @@ def test_help_documents_every_switch() -> None:
         "--app",
         "--webhook",
         "--webhooks",
+        "--sip-line",
         "--token-lifetime",
         "--error-code",
         "--require-https",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from sandbox import Sandbox
+from sandbox import WEBHOOK_POOL, Sandbox
 
 from .conftest import APP, SECRET, Portal
 
@@ -42,3 +43,26 @@ def test_re_registering_an_app_keeps_its_lines(tmp_path: Path) -> None:
         assert sb.add_app(APP, "new secret", scopes=("telephony", "crm")) == 1
         assert len(sb.lines(APP)) == 1
         assert sb.issue_tokens(APP)["scope"] == "telephony,crm"
+
+
+def test_lines_of_an_older_state_file_are_carried_over(tmp_path: Path) -> None:
+    """A demo's state file written before the table took voximplant's shape keeps its
+    lines, the webhook's ones moving to the NULL application."""
+    state = str(tmp_path / "portal.db")
+    with Sandbox(state_path=state) as sb:
+        sb.add_app(APP, SECRET)
+    db = sqlite3.connect(state)
+    db.executescript(
+        "CREATE TABLE lines (id INTEGER PRIMARY KEY AUTOINCREMENT, pool TEXT NOT NULL,"
+        " number TEXT NOT NULL, name TEXT NOT NULL, crm_auto_create TEXT NOT NULL,"
+        " UNIQUE (pool, number));"
+        f" INSERT INTO lines VALUES (7, '{APP}', '100', 'kept', 'N');"
+        " INSERT INTO lines VALUES (9, 'webhook', '200', 'hook', 'Y');"
+    )
+    db.close()
+    with Sandbox(state_path=state) as sb:
+        assert sb.lines(APP) == [{"ID": 7, "NUMBER": "100", "NAME": "kept", "CRM_AUTO_CREATE": "N"}]
+        assert [line["ID"] for line in sb.lines(WEBHOOK_POOL)] == [9]
+        assert sb.seed_line(APP, "300") == 10
+    with Sandbox(state_path=state) as sb:
+        assert len(sb.lines(APP)) == 2
