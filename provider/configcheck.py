@@ -21,7 +21,7 @@ import os
 
 import pulumi.runtime
 
-from provider.bitrix24.auth import uses_webhook, webhook_writes_refused
+from provider.bitrix24.auth import uses_webhook, webhook_refused
 from provider.bitrix24.errors import InputError
 from provider.bitrix24.settings import SETTINGS, tuning_from
 
@@ -46,4 +46,4 @@ def check_stack_config() -> None:
     given = {key: value for key, value in config.items() if value is not None}
     tuning_from(given, os.environ)
     if not pulumi.runtime.is_dry_run() and uses_webhook(given, os.environ):
-        raise webhook_writes_refused()
+        raise webhook_refused()

@@ -1,8 +1,9 @@
 """Credentials for the REST client: an OAuth application, or an incoming webhook.
 
-OAuth is the documented way to call the telephony.externalLine methods; the
-webhook mode is a convenience whose behaviour is unverified (the docs say these
-methods refuse webhooks, the server source admits them).
+OAuth is the documented way to call the telephony.externalLine methods and the only
+one the lines API uses: a webhook is accepted (for `auth --check` and a plain preview),
+but it sees other lines than an application's, so provider.bitrix24.lines sends
+nothing through it (`webhook_refused`, docs/bitrix24-facts.md).
 
 The REST client sees only the small `Auth` interface: where to send a method,
 what token to put in the body, and `renew()` after the portal said expired_token.
@@ -382,16 +383,18 @@ def uses_webhook(config: Mapping[str, str], environ: Mapping[str, str]) -> bool:
     )
 
 
-def webhook_writes_refused() -> CredentialsError:
-    """Why webhook mode reads lines but never writes them (docs/bitrix24-facts.md)."""
+def webhook_refused() -> CredentialsError:
+    """Why webhook mode sends no externalLine call at all (docs/bitrix24-facts.md)."""
     return CredentialsError(
-        "webhook mode does not write lines: a line made through a webhook belongs to no"
-        " application, so the portal lets a second line take the same number, and an update"
-        " or delete by number may reach another webhook's line or a SIP connector's number",
+        "webhook mode neither reads nor writes lines: a webhook reaches only the lines of no"
+        " application, never those an application (OAuth) made, which are all the lines this"
+        " provider manages, and among its lines one number can repeat (other webhooks', the"
+        " SIP connector's); a refresh through it would read another line or none, and a write"
+        " could add a second line or change someone else's",
         "use OAuth: create a local application with the telephony scope, set"
         " bitrix24:clientId, bitrix24:clientSecret and bitrix24:refreshToken"
-        " (docs/real-portal.md), and remove bitrix24:webhookUrl; preview and refresh work"
-        " in webhook mode",
+        " (docs/real-portal.md), and remove bitrix24:webhookUrl; a plain `pulumi preview`"
+        " calls nothing and works meanwhile",
     )
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from provider.bitrix24.auth import webhook_writes_refused
+from provider.bitrix24.auth import webhook_refused
 from provider.bitrix24.batching import Coalescer
 from provider.bitrix24.errors import LineExists, LineNotFound, ServerFault, TransportError
 from provider.bitrix24.rest import RestClient
@@ -131,6 +131,7 @@ class LinesApi:
         if asked_after is None:
             asked_after = self._fetches_started
         failures_seen = self._fetches_failed
+        self._usable()
         with self._lock:
             if self._lines is None or (fresh and self._cache_fetch <= asked_after):
                 if self._fetches_failed > failures_seen and self._failure is not None:
@@ -193,10 +194,11 @@ class LinesApi:
             else:
                 self._lines[number] = line
 
-    def _writable(self) -> None:
-        """CredentialsError before any write in webhook mode, which cannot write safely."""
+    def _usable(self) -> None:
+        """CredentialsError before any call in webhook mode, which reaches other lines than
+        an application's and cannot tell whose they are."""
         if self._client.auth_mode == "webhook":
-            raise webhook_writes_refused()
+            raise webhook_refused()
 
     def add(self, line: Line) -> str:
         """Create the line; its ID as a string. LineExists if the NUMBER is taken.
@@ -204,7 +206,7 @@ class LinesApi:
         Rounds of add-then-check are spaced by the client's retry policy and end at
         its deadline (DeadlineExceeded) or after ADD_ATTEMPTS, whichever comes first.
         """
-        self._writable()
+        self._usable()
         params = _params(line)
         attempts = Attempts(self._client.policy, ADD, self._client.portal)
         ambiguous: Exception | None = None
@@ -266,7 +268,7 @@ class LinesApi:
         return line_id
 
     def _update(self, params: Mapping[str, str]) -> str:
-        self._writable()
+        self._usable()
         try:
             result = self._writes.call(UPDATE, params)
         except LineNotFound:
@@ -300,7 +302,7 @@ class LinesApi:
 
     def delete(self, number: str) -> bool:
         """Delete the line; False when it was already gone (not an error)."""
-        self._writable()
+        self._usable()
         try:
             self._writes.call(DELETE, {"NUMBER": number})
         except LineNotFound:

@@ -131,7 +131,7 @@ class RestClient:
 
     @property
     def auth_mode(self) -> str:
-        """ "oauth" or "webhook": the lines API writes only with the first."""
+        """ "oauth" or "webhook": the lines API calls the portal only with the first."""
         return self._auth.info().mode
 
     def check(self) -> AuthInfo:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from provider.stack import stackfile
-from sandbox import WEBHOOK_POOL, Sandbox
+from sandbox import Sandbox
 from tests.cli.conftest import provider_cli
 
 APP, SECRET = "local.export", "export-secret-never-printed"
@@ -274,24 +274,6 @@ def test_a_merge_the_stack_file_could_not_hold_writes_nothing(tmp_path, portal, 
     assert list(tmp_path.glob(".export-*")) == []  # the temporary file is gone
 
 
-def test_a_webhook_names_its_portal_and_exports_its_own_pool(tmp_path, portal, tokens):
-    portal.add_webhook(1, "hook-code-never-printed")
-    portal.seed_line(WEBHOOK_POOL, "012345", "Through the webhook", "N")
-    seed(portal)  # the application's lines: another pool, not exported here
-    result = export(
-        tmp_path,
-        portal,
-        tokens,
-        BITRIX24_CLIENT_ID="",
-        BITRIX24_WEBHOOK_URL=f"{portal.url}/rest/1/hook-code-never-printed/",
-    )
-    assert result.returncode == 0, result.stderr
-    assert f"portal: {portal.url}\n" in result.stdout
-    assert '- number: "012345"\n    name: Through the webhook\n' in result.stdout
-    assert result.stdout.count("- number:") == 1
-    assert "hook-code-never-printed" not in result.stdout + result.stderr
-
-
 def test_merge_into_a_missing_file_says_to_leave_out_merge(tmp_path, portal, tokens):
     path = tmp_path / "prod.yaml"
     result = export(tmp_path, portal, tokens, "--output", str(path), "--merge")
@@ -300,3 +282,23 @@ def test_merge_into_a_missing_file_says_to_leave_out_merge(tmp_path, portal, tok
         f"export: --merge: {path} does not exist. Fix: leave out --merge to write it\n",
     )
     assert not path.exists()
+
+
+def test_through_a_webhook_the_export_stops_with_one_message(tmp_path, portal) -> None:
+    """A webhook lists the lines of no application (a SIP connector's number here), which no
+    application can take over: exporting them would make `adopt: true` add new lines."""
+    code = "exportwebhookcode0123456789"
+    portal.add_webhook(user_id=1, code=code)
+    portal.add_sip_line("74950001122", "Office PBX")
+    result = provider_cli(
+        "export",
+        "--portal",
+        portal.url,
+        cwd=tmp_path,
+        BITRIX24_WEBHOOK_URL=f"{portal.url}/rest/1/{code}/",
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    (message,) = result.stderr.splitlines()
+    assert message.startswith("export: webhook mode neither reads nor writes lines")
+    assert message.count("Fix:") == 1 and "Fix: use OAuth" in message
+    assert code not in result.stderr and portal.request_log() == []

@@ -9,9 +9,11 @@ from collections.abc import Callable
 import pytest
 
 from provider.bitrix24 import errors
+from provider.bitrix24.auth import Webhook
 from provider.bitrix24.lines import Line, LinesApi
+from sandbox import WEBHOOK_POOL
 
-from .conftest import APP, FAST, FakeTime, Portal
+from .conftest import APP, FAST, HOOK_CODE, FakeTime, Portal
 
 GET = "telephony.externalLine.get"
 ADD = "telephony.externalLine.add"
@@ -233,3 +235,27 @@ def test_adds_under_commit_then_drop_never_duplicate_or_lose(portal: Portal) -> 
     assert LinesApi(portal.client()).list() == wanted
     faults = {e["fault"] for e in portal.log(ADD)}
     assert {"commit_drop", "error500"} <= faults  # the faults really happened
+
+
+def test_through_a_webhook_no_line_is_read_or_written(portal: Portal, leaks) -> None:
+    """A webhook's get lists the lines of no application: the SIP connector's numbers and
+    other webhooks' lines, which may share a number, and never an application's
+    (docs/bitrix24-facts.md). Whatever it read could be another line: nothing is sent."""
+    leaks.add(HOOK_CODE)
+    portal.sb.add_webhook(user_id=1, code=HOOK_CODE, scopes=("telephony",))
+    portal.sb.add_sip_line("74950001122", "Office PBX")
+    portal.sb.seed_line(WEBHOOK_POOL, "74950001122", "Made through a webhook")
+    lines = LinesApi(portal.client(Webhook(f"{portal.url}/rest/1/{HOOK_CODE}/")))
+    calls = {
+        "list": lines.list,
+        "find": lambda: lines.find("74950001122"),
+        "add": lambda: lines.add(Line("74950001122", "Sales", True)),
+        "update": lambda: lines.update("74950001122", name="Sales"),
+        "adopt": lambda: lines.adopt(Line("74950001122", "Sales", True)),
+        "delete": lambda: lines.delete("74950001122"),
+    }
+    for call in calls.values():
+        with leaks.raises(errors.CredentialsError, match="Fix: use OAuth"):
+            call()
+    assert portal.log() == []
+    assert len(portal.sb.lines(WEBHOOK_POOL)) == 2

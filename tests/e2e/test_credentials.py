@@ -206,9 +206,44 @@ def test_webhook_mode_previews_and_refuses_an_up_with_one_message(tmp_path, sand
     assert refused.returncode != 0
     output = refused.stdout + refused.stderr
     (refusal,) = diagnostics(refused.stdout)  # one message: the program stopped before any line
-    assert refusal.startswith("webhook mode does not write lines") and refusal.count("Fix:") == 1
+    assert refusal.startswith("webhook mode neither reads nor writes lines")
+    assert refusal.count("Fix:") == 1
     assert "Fix: use OAuth: create a local application with the telephony scope" in refusal
     assert "unhandled error" not in output and "Traceback" not in output
     assert sandbox.lines("webhook") == [] and sandbox.request_log() == []
     assert project.line_resources() == {}
     assert leaked(project, {code}, preview) == []
+
+
+def test_a_refresh_through_a_webhook_keeps_the_lines_an_application_made(tmp_path, sandbox):
+    """A webhook's get lists only the lines of no application, never an OAuth stack's: a
+    drift job given a webhook in its environment, where the deploy job has OAuth's, would
+    otherwise drop every line from state as deleted (and read a SIP number as one)."""
+    tokens = sandbox.issue_tokens(CLIENT_ID)
+    oauth = {
+        "BITRIX24_CLIENT_ID": CLIENT_ID,
+        "BITRIX24_CLIENT_SECRET": CLIENT_SECRET,
+        "BITRIX24_OAUTH_SERVER": sandbox.url,
+        "BITRIX24_REFRESH_TOKEN": tokens["refresh_token"],
+    }
+    project = PulumiProject.create(tmp_path / "p", "switched", {})
+    project.write_stack(stack_file(sandbox, LINE))
+    project.run("up", "--yes", "--skip-preview", env=oauth)
+    before = {n: (r["id"], r["outputs"]) for n, r in project.line_resources().items()}
+
+    code = "webhookcode0123456789abcdef"
+    sandbox.add_webhook(user_id=1, code=code, scopes=("telephony",))
+    sandbox.add_sip_line(LINE[0], "Office PBX")  # what the webhook would have read instead
+    sandbox.clear_log()
+    hook = {"BITRIX24_WEBHOOK_URL": f"{sandbox.url}/rest/1/{code}/"}
+    refreshed = project.run("refresh", "--yes", "--skip-preview", env=hook, check=False)
+    assert refreshed.returncode != 0
+    (message,) = [e for e in diagnostics(refreshed.stdout) if e.startswith("bitrix24: ")]
+    assert message.startswith("bitrix24: webhook mode neither reads nor writes lines")
+    assert message.count("Fix:") == 1 and "remove bitrix24:webhookUrl" in message
+    assert "Traceback" not in refreshed.stdout + refreshed.stderr
+    assert {n: (r["id"], r["outputs"]) for n, r in project.line_resources().items()} == before
+    assert sandbox.request_log() == []
+    secrets = {code, CLIENT_SECRET, tokens["refresh_token"], tokens["access_token"]}
+    secrets |= stored_tokens(project.root / ".tokens")
+    assert leaked(project, secrets, refreshed.stdout) == []
