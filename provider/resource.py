@@ -139,7 +139,7 @@ class ExternalLineProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changed = {key: news[key] for key in _updating(olds) if olds.get(key) != news.get(key)}
         lines = portals.lines_for(news["portal"])
-        managed = UNMANAGED not in olds and lines.crm_manageable() is not False
+        managed = UNMANAGED not in olds and _flag_kept(lines)
         if not changed:  # a portal's new address alone needs no line call: the line is there
             # The move's check has just learnt the member_id if the state had none: keep it.
             held = as_line(olds)
@@ -161,7 +161,7 @@ class ExternalLineProvider(ResourceProvider):
         # What the portal holds now: the fields sent, the rest as last listed; the declared
         # flag where the portal keeps none.
         held = _held(lines, news)
-        managed = managed and lines.crm_manageable() is not False  # the find may have listed
+        managed = managed and _flag_kept(lines)  # the find may have listed
         if held.crm_auto_create is None or not managed:
             held = Line(held.number, held.name, bool(news["crm_auto_create"]))
         return UpdateResult(outputs(news["portal"], held, _identity(lines, olds), managed=managed))
@@ -279,9 +279,15 @@ def outputs(portal: str, line: Line, member_id: str, *, managed: bool = True) ->
     return outs if managed else {**outs, UNMANAGED: False}
 
 
+def _flag_kept(lines: LinesApi) -> bool:
+    """Whether the portal keeps CRM_AUTO_CREATE; until a `get` has listed a line, assume so,
+    as every current portal does."""
+    return lines.crm_manageable() is not False
+
+
 def _outputs(lines: LinesApi, portal: str, line: Line) -> dict[str, Any]:
     """A created line's outputs, marked when this portal's `get` has shown it keeps no flag."""
-    managed = lines.crm_manageable() is not False
+    managed = _flag_kept(lines)
     return outputs(portal, line, lines.identity(), managed=managed)
 
 
