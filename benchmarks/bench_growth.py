@@ -1,0 +1,105 @@
+"""Why the first `up` at cloud limits grows faster than the line count, shown two ways.
+
+    .venv/bin/python benchmarks/bench_growth.py [--sizes 1000 2000]
+
+At 2 requests/s the wall time of an `up` is its request count, and the request count is
+the line count over the lines each batch carries. A batch carries what waits together,
+at most four lines, since the provider host serves four calls at once. For each size,
+the same fresh stack is applied twice at cloud limits (2/s, burst 50):
+
+- with checkpoints, as `pulumi up` runs by default, under `pulumi --profiling`: the
+  CLI's CPU profile says how much of its time goes to saving the checkpoint after each
+  step (`SnapshotManager` and what it calls, cumulative), which grows with the state;
+- with PULUMI_SKIP_CHECKPOINTS=true, the same engine without that work.
+
+If the batches are fuller and the request count nearer lines / 4 without checkpoints,
+the super-linear part is the engine's checkpointing, not the portal, the client or the
+program. Not a test: figures for docs/benchmarks.md, no assertions. Needs `go` on PATH
+for `go tool pprof`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_cloud import APP, BURST, RATE, SECRET, declared, measure, project_for
+from sandbox import Sandbox
+
+UP = ("up", "--yes", "--skip-preview")
+WATCHED = ("SnapshotManager", "VerifyIntegrity", "SerializeDeployment")
+"""Functions of the engine's checkpointing whose cumulative CPU share is reported."""
+
+
+def cumulative_shares(profile: Path) -> tuple[float, dict[str, float]]:
+    """The profile's total CPU seconds and, per WATCHED name, the largest cumulative share
+    of a function whose name holds it."""
+    top = subprocess.run(
+        ["go", "tool", "pprof", "-top", "-cum", "-nodecount=400", str(profile)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    total = re.search(r"Total samples = ([\d.]+)(m?s)", top)
+    seconds = float(total.group(1)) / (1000 if total.group(2) == "ms" else 1) if total else 0.0
+    shares = dict.fromkeys(WATCHED, 0.0)
+    for row in top.splitlines():
+        fields = row.split()
+        if len(fields) < 6 or not fields[4].endswith("%"):
+            continue
+        for name in WATCHED:
+            if name in fields[5]:
+                shares[name] = max(shares[name], float(fields[4].rstrip("%")))
+    return seconds, shares
+
+
+def growth(size: int, root: Path) -> None:
+    for skip in ("false", "true"):
+        with Sandbox(rate=RATE, burst=BURST) as portal:
+            portal.add_app(APP, SECRET)
+            project = project_for(root, f"growth{size}{skip}", portal)
+            project.write_stack({"portal": portal.url, "lines": declared(size, "Line")})
+            prefix = root / f"profile{size}{skip}"
+            got = measure(
+                project,
+                portal,
+                *UP,
+                "--profiling",
+                str(prefix),
+                env={"PULUMI_SKIP_CHECKPOINTS": skip},
+            )
+        per = got["written"] / got["requests"] if got["requests"] else 0.0
+        line = (
+            f"{size:>5} {'skip' if skip == 'true' else 'keep':>11} {got['seconds']:>7.1f}"
+            f" {got['requests']:>8} {per:>9.1f} {got['failed']:>6}"
+        )
+        profiles = sorted(root.glob(f"{prefix.name}.*.cpu"))
+        if profiles:
+            cpu, shares = cumulative_shares(profiles[-1])
+            line += f" {cpu:>7.1f}  " + " ".join(f"{k} {v:.0f}%" for k, v in shares.items())
+        print(line, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000])
+    options = parser.parse_args()
+    print(f"first up at cloud limits ({RATE:g}/s, burst {BURST}), the CLI profiled")
+    print(
+        f"{'lines':>5} {'checkpoints':>11} {'wall s':>7} {'requests':>8} {'lines/req':>9}"
+        f" {'failed':>6} {'CLI cpu':>7}  cumulative share of the CLI's CPU",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in options.sizes:
+            growth(size, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
