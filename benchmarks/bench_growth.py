@@ -14,8 +14,10 @@ the same fresh stack is applied twice at cloud limits (2/s, burst 50):
 
 If the batches are fuller and the request count nearer lines / 4 without checkpoints,
 the super-linear part is the engine's checkpointing, not the portal, the client or the
-program. Not a test: figures for docs/benchmarks.md, no assertions. Needs `go` on PATH
-for `go tool pprof`.
+program. `--profiling` also writes an execution trace and costs the CLI some CPU, so both
+runs carry it; compare the kept run with bench_cloud.py's unprofiled `up` to see its cost.
+Not a test: figures for docs/benchmarks.md, no assertions. Needs `go` on PATH for
+`go tool pprof`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from sandbox import Sandbox
 UP = ("up", "--yes", "--skip-preview")
 WATCHED = ("SnapshotManager", "VerifyIntegrity", "SerializeDeployment")
 """Functions of the engine's checkpointing whose cumulative CPU share is reported."""
+UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "hrs": 3600.0}
+"""Seconds per unit of pprof's "Total samples"."""
 
 
 def cumulative_shares(profile: Path) -> tuple[float, dict[str, float]]:
@@ -46,8 +50,8 @@ def cumulative_shares(profile: Path) -> tuple[float, dict[str, float]]:
         text=True,
         check=True,
     ).stdout
-    total = re.search(r"Total samples = ([\d.]+)(m?s)", top)
-    seconds = float(total.group(1)) / (1000 if total.group(2) == "ms" else 1) if total else 0.0
+    total = re.search(r"Total samples = ([\d.]+)(ns|us|ms|s|hrs)\b", top)
+    seconds = float(total.group(1)) * UNITS[total.group(2)] if total else 0.0
     shares = dict.fromkeys(WATCHED, 0.0)
     for row in top.splitlines():
         fields = row.split()

@@ -10,9 +10,9 @@ wrong in config fails the pull request's preview, not the deploy:
   while the provider receives every value decrypted and cannot see which were secret.
 - The tuning settings (timeout, deadline, rate) are checked as the provider will
   read them, config first, then the environment.
-- Webhook mode cannot write lines safely, so an `up` in it stops here, with one message,
-  rather than once per line in the provider (which refuses every write too). A preview
-  goes on: it reads at most.
+- Webhook mode cannot see this provider's lines, so an `up` in it stops here, with one
+  message, rather than once per line in the provider (which refuses every call to the
+  lines too). A plain preview goes on: it makes no call to the lines.
 """
 
 from __future__ import annotations

@@ -145,17 +145,29 @@ class Store:
     def _carry_over_lines(self) -> None:
         """Move lines from the table of sandboxes before `external_lines` (a demo's state
         file survives a `git pull`), so a demo portal keeps its lines."""
-        old = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lines'"
-        if not self._db.execute(old).fetchall():
-            return
-        self._db.executescript(
-            "BEGIN IMMEDIATE;"
-            " INSERT INTO external_lines (id, type, app, number, name, crm_auto_create)"
-            f" SELECT id, '{REST_APP}', NULLIF(pool, '{WEBHOOK_POOL}'), number, name,"
-            " crm_auto_create FROM lines;"
-            " DROP TABLE lines;"
-            " COMMIT;"
-        )
+        self._db.execute("BEGIN IMMEDIATE")  # two sandboxes may open one file at once
+        try:
+            old = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lines'"
+            if self._db.execute(old).fetchall():
+                self._db.execute(
+                    "INSERT INTO external_lines (id, type, app, number, name, crm_auto_create)"
+                    f" SELECT id, '{REST_APP}', NULLIF(pool, '{WEBHOOK_POOL}'), number, name,"
+                    " crm_auto_create FROM lines"
+                )
+                # IDs keep growing past the old table's deleted ones too: its counter moves.
+                (seq,) = self._db.execute(
+                    "SELECT MAX(seq) FROM sqlite_sequence WHERE name IN ('lines', 'external_lines')"
+                ).fetchone()
+                self._db.execute("DELETE FROM sqlite_sequence WHERE name = 'external_lines'")
+                if seq is not None:
+                    self._db.execute(
+                        "INSERT INTO sqlite_sequence VALUES ('external_lines', ?)", (seq,)
+                    )
+                self._db.execute("DROP TABLE lines")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def _one(self, sql: str, args: tuple = ()) -> tuple | None:
         # fetchall, not fetchone: a RETURNING statement only finishes (and releases

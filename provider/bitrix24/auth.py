@@ -394,7 +394,7 @@ def webhook_refused() -> CredentialsError:
         "use OAuth: create a local application with the telephony scope, set"
         " bitrix24:clientId, bitrix24:clientSecret and bitrix24:refreshToken"
         " (docs/real-portal.md), and remove bitrix24:webhookUrl; a plain `pulumi preview`"
-        " calls nothing and works meanwhile",
+        " makes no call to the lines and works meanwhile",
     )
 
 

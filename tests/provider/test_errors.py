@@ -197,7 +197,7 @@ WEBHOOK_REFUSED = (
     " add a second line or change someone else's. Fix: use OAuth: create a local application"
     " with the telephony scope, set bitrix24:clientId, bitrix24:clientSecret and"
     " bitrix24:refreshToken (docs/real-portal.md), and remove bitrix24:webhookUrl; a plain"
-    " `pulumi preview` calls nothing and works meanwhile"
+    " `pulumi preview` makes no call to the lines and works meanwhile"
 )
 
 

@@ -47,7 +47,8 @@ def test_re_registering_an_app_keeps_its_lines(tmp_path: Path) -> None:
 
 def test_lines_of_an_older_state_file_are_carried_over(tmp_path: Path) -> None:
     """A demo's state file written before the table took voximplant's shape keeps its
-    lines, the webhook's ones moving to the NULL application."""
+    lines, the webhook's ones moving to the NULL application, and new IDs still pass every
+    one the old table gave."""
     state = str(tmp_path / "portal.db")
     with Sandbox(state_path=state) as sb:
         sb.add_app(APP, SECRET)
@@ -58,11 +59,12 @@ def test_lines_of_an_older_state_file_are_carried_over(tmp_path: Path) -> None:
         " UNIQUE (pool, number));"
         f" INSERT INTO lines VALUES (7, '{APP}', '100', 'kept', 'N');"
         " INSERT INTO lines VALUES (9, 'webhook', '200', 'hook', 'Y');"
+        " UPDATE sqlite_sequence SET seq = 12 WHERE name = 'lines';"  # 10-12 were deleted
     )
     db.close()
     with Sandbox(state_path=state) as sb:
         assert sb.lines(APP) == [{"ID": 7, "NUMBER": "100", "NAME": "kept", "CRM_AUTO_CREATE": "N"}]
         assert [line["ID"] for line in sb.lines(WEBHOOK_POOL)] == [9]
-        assert sb.seed_line(APP, "300") == 10
+        assert sb.seed_line(APP, "300") == 13
     with Sandbox(state_path=state) as sb:
         assert len(sb.lines(APP)) == 2
