@@ -150,3 +150,26 @@ def test_a_checkpoint_whose_metadata_a_kill_emptied_reads_again_once_it_is_remov
     sidecar.unlink()  # find "$STATE/.pulumi" -name '*.attrs' -size 0 -delete
     project.run("preview", "--expect-no-changes")
     assert sorted(portal_lines(sandbox)) == ["74951234567"]
+
+
+def test_a_kill_without_checkpoints_loses_no_line_and_makes_none_twice(project, sandbox):
+    """With PULUMI_SKIP_CHECKPOINTS=true state is written once, at the end, so a `kill -9`
+    leaves it as it was before the run while the portal holds what the run added. The next
+    `up` adds those lines again, meets each as a line that already exists exactly as
+    declared, and adopts it: no duplicate, no loss, and nothing pending to clear."""
+    project.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+    project.write_stack(declared(sandbox))
+    killed = interrupted_up(project, sandbox, signal.SIGKILL, KILL_AT)
+    assert killed["lines after"] >= KILL_AT
+    assert project.line_resources() == {}  # nothing was written: not even pending creates
+    project.run("cancel", "--yes")  # the dead run's lock, as after any kill
+    project.up()
+    held = portal_lines(sandbox)
+    want = {line["number"]: line["name"] for line in declared(sandbox)["lines"]}
+    assert {number: line["NAME"] for number, line in held.items()} == want
+    assert len(sandbox.lines(CLIENT_ID)) == LINES  # once each
+    state = project.line_resources()
+    assert {n: res["id"] for n, res in state.items()} == {
+        n: str(line["ID"]) for n, line in held.items()
+    }
+    project.run("preview", "--refresh", "--expect-no-changes")
