@@ -120,7 +120,8 @@ class ApiError(Bitrix24Error):
         self.description = description
         self.fix = fix
         message = f"{method}: HTTP {status} {code or '(no code)'}: {description}"
-        super().__init__(f"{message}. Fix: {fix}" if fix else message)
+        # A description may end its sentence itself ("... operation time limit.").
+        super().__init__(f"{message.rstrip('.')}. Fix: {fix}" if fix else message)
 
 
 class RetryableApiError(ApiError):
