@@ -173,3 +173,29 @@ def test_a_kill_without_checkpoints_loses_no_line_and_makes_none_twice(project, 
         n: str(line["ID"]) for n, line in held.items()
     }
     project.run("preview", "--refresh", "--expect-no-changes")
+
+
+def test_a_failed_up_without_checkpoints_still_records_the_lines_it_made(project, sandbox):
+    """Without checkpoints state is written when the run ends, failed or not: the lines a
+    partly failed `up` added are in state with their IDs, so the next run adds none again."""
+    project.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+    sandbox.register_call(CLIENT_ID, "74950000001")  # made by hand: refused unless adopted
+    lines = [("74950000001", "Reception"), ("74950000002", "Sales"), ("74950000003", "Support")]
+    project.write_stack(stack_file(sandbox, *lines))
+    failed = project.up(check=False)
+    assert failed.returncode != 0 and "set `adopt: true` on the line" in failed.stdout
+    held = portal_lines(sandbox)
+    state = project.line_resources()
+    assert {n: res["id"] for n, res in state.items()} == {
+        n: str(held[n]["ID"]) for n in ("74950000002", "74950000003")
+    }
+    added = len(sandbox.request_log())
+    project.up(check=False)  # the refused line stays refused; the others are not sent again
+    calls = [
+        method
+        for entry in sandbox.request_log()[added:]
+        for method in [entry["method"], *entry["commands"]]
+    ]
+    assert calls.count("telephony.externalLine.add") == 1  # the refused line's, again
+    assert "telephony.externalLine.update" not in calls
+    assert len(sandbox.lines(CLIENT_ID)) == 3
