@@ -50,11 +50,6 @@ def previous_state() -> Previous:
     )
 
 
-def previous_lines() -> dict[str, str]:
-    """NUMBER -> portal of every ExternalLine in the stack's state; {} for a new stack."""
-    return previous_state().lines
-
-
 def _line_outputs() -> tuple[dict, ...]:
     """The outputs of every ExternalLine in the stack's last checkpoint, read once.
 

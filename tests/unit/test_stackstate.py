@@ -61,7 +61,7 @@ def read(replies: list[dict | Exception]) -> tuple[StateMocks, dict[str, str] | 
         mocks, project="bitrix24-lines", stack="prod", preview=True, organization="organization"
     )
     try:
-        return mocks, stackstate.previous_lines()
+        return mocks, stackstate.previous_state().lines
     except InputError as err:
         return mocks, err
 
