@@ -31,6 +31,7 @@ Credentials are read in `configure`, in the provider process, and kept in
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -126,7 +127,7 @@ class ExternalLineProvider(ResourceProvider):
             return ReadResult("", {})  # gone from the portal: refresh drops it from state
         managed = found.crm_auto_create is not None
         if not managed:  # the portal keeps no flag: what state holds stands
-            found = Line(found.number, found.name, bool(props["crm_auto_create"]))
+            found = _recorded_flag(found, props)
         outs = outputs(portal, found, _identity(lines, props), managed=managed)
         if outs == {key: value for key, value in props.items() if key != "__provider"}:
             # Undrifted: the state keeps its inputs (`adopt` is not an output), so a refresh
@@ -163,7 +164,7 @@ class ExternalLineProvider(ResourceProvider):
         held = _held(lines, news)
         managed = managed and _flag_kept(lines)  # the find may have listed
         if held.crm_auto_create is None or not managed:
-            held = Line(held.number, held.name, bool(news["crm_auto_create"]))
+            held = _recorded_flag(held, news)
         return UpdateResult(outputs(news["portal"], held, _identity(lines, olds), managed=managed))
 
     @reported
@@ -258,6 +259,11 @@ def with_fix(err: LineError, fix: str) -> LineError:
 
 def as_line(props: dict[str, Any]) -> Line:
     return Line(props["number"], props["name"], bool(props["crm_auto_create"]))
+
+
+def _recorded_flag(line: Line, props: dict[str, Any]) -> Line:
+    """`line` with the flag of `props`: what a portal that keeps no flag is recorded with."""
+    return dataclasses.replace(line, crm_auto_create=bool(props["crm_auto_create"]))
 
 
 def _identity(lines: LinesApi, props: dict[str, Any]) -> str:
