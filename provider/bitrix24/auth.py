@@ -375,12 +375,18 @@ def _store(config: Mapping[str, str], environ: Mapping[str, str]) -> TokenStore:
     return TokenStore(directory or DEFAULT_DIRECTORY)
 
 
+def _chosen_webhook(config: Mapping[str, str], environ: Mapping[str, str]) -> str | None:
+    """The webhook URL when these settings choose webhook mode (no client id), else None."""
+    return (
+        None
+        if read(config, environ, "client_id") is not None
+        else read(config, environ, "webhook_url")
+    )
+
+
 def uses_webhook(config: Mapping[str, str], environ: Mapping[str, str]) -> bool:
     """Whether these settings choose webhook mode: a webhook URL and no client id."""
-    return (
-        read(config, environ, "client_id") is None
-        and read(config, environ, "webhook_url") is not None
-    )
+    return _chosen_webhook(config, environ) is not None
 
 
 def webhook_refused() -> CredentialsError:
@@ -406,8 +412,8 @@ def settings_from(config: Mapping[str, str], environ: Mapping[str, str]) -> Auth
     developer's shell. OAuth is used when a client id is set; otherwise a webhook
     URL; otherwise CredentialsError names the settings to provide.
     """
-    webhook_url = read(config, environ, "webhook_url")
-    if webhook_url is not None and uses_webhook(config, environ):
+    webhook_url = _chosen_webhook(config, environ)
+    if webhook_url is not None:
         return Webhook(webhook_url)
     client_id, secret = _application(config, environ)
     return OAuth(
