@@ -114,19 +114,11 @@ def _line_update(ctx: Context, params: dict[str, object]) -> object:
     name, crm = params.get("NAME"), params.get("CRM_AUTO_CREATE")
     if name is None and crm is None:
         raise _business(ctx, "There are no fields to update")
-    number = _number(ctx, params)
-    if not ctx.store.line(ctx.caller.pool, number):
-        raise _business(ctx, f"Could not find line with number {number}")
+    number = _held_number(ctx, params)
     name = None if name is None else php_string(name)
     if name is not None and len(name) > NAME_MAX:
         raise _business(ctx, "DB error")
-    _sql_failure(ctx)
-    line_id = ctx.store.update_line(
-        ctx.caller.pool, number, name, None if crm is None else _crm_flag(crm)
-    )
-    if line_id is None:  # deleted between the check and the update
-        raise _business(ctx, f"Could not find line with number {number}")
-    return {"ID": str(line_id)}
+    return _updated(ctx, number, name, None if crm is None else _crm_flag(crm))
 
 
 def _legacy_update(ctx: Context, params: dict[str, object]) -> object:
@@ -134,14 +126,29 @@ def _legacy_update(ctx: Context, params: dict[str, object]) -> object:
     `lib/rest/helper.php`): `updateExternalLine($number, $name, ...)` writes
     `['NAME' => $name]` whatever was sent, so a missing NAME becomes empty, and the flag is
     not a parameter at all."""
+    number = _held_number(ctx, params)
+    return _updated(ctx, number, php_string(params.get("NAME")), None)
+
+
+def _held_number(ctx: Context, params: dict[str, object]) -> str:
+    """The NUMBER of an update, refused unless the caller holds a line with it."""
     number = _number(ctx, params)
     if not ctx.store.line(ctx.caller.pool, number):
-        raise _business(ctx, f"Could not find line with number {number}")
+        raise _not_found(ctx, number)
+    return number
+
+
+def _updated(ctx: Context, number: str, name: str | None, crm: str | None) -> object:
+    """Write the given fields (None: leave as is) and answer with the line's ID as text."""
     _sql_failure(ctx)
-    line_id = ctx.store.update_line(ctx.caller.pool, number, php_string(params.get("NAME")), None)
-    if line_id is None:
-        raise _business(ctx, f"Could not find line with number {number}")
+    line_id = ctx.store.update_line(ctx.caller.pool, number, name, crm)
+    if line_id is None:  # deleted between the check and the update
+        raise _not_found(ctx, number)
     return {"ID": str(line_id)}
+
+
+def _not_found(ctx: Context, number: str) -> ApiError:
+    return _business(ctx, f"Could not find line with number {number}")
 
 
 def _line_get(ctx: Context, params: dict[str, object]) -> object:
@@ -159,7 +166,7 @@ def _line_delete(ctx: Context, params: dict[str, object]) -> object:
     if ctx.store.line(ctx.caller.pool, number):
         _sql_failure(ctx)
     if not ctx.store.delete_line(ctx.caller.pool, number):
-        raise _business(ctx, f"Could not find line with number {number}")
+        raise _not_found(ctx, number)
     return []
 
 
