@@ -10,6 +10,7 @@ on the pickled provider instance.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -17,7 +18,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from provider import lifeline
+from provider import firstlook, lifeline
 from provider.bitrix24 import redact
 from provider.bitrix24.auth import settings_from
 from provider.bitrix24.lines import LinesApi
@@ -59,7 +60,10 @@ def lines_for(portal: str) -> LinesApi:
     with _lock:
         api = _apis.get(portal)
         if api is None:
-            api = _apis[portal] = LinesApi(client_for(portal, _config, os.environ))
+            client = client_for(portal, _config, os.environ)
+            api = _apis[portal] = LinesApi(
+                client, on_first_list=functools.partial(firstlook.announce, portal, client)
+            )
         return api
 
 
