@@ -1,4 +1,5 @@
-"""The REST methods the portal knows, and the checks every method call passes.
+"""The line methods, the registry of every REST method the portal knows (the others live
+in application.py, externalcalls.py and statistic.py), and the checks every call passes.
 
 `invoke` is the one way into a method, for a plain call and for each batch command
 alike: webhook policy, scope and time budget are checked here, in the portal's order.
