@@ -207,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
         " update without NAME empties it",
     )
     portal.add_argument(
+        "--legacy-statistic",
+        action="store_true",
+        help="voximplant.statistic.get of older voximplant: no `total` when nothing matches",
+    )
+    portal.add_argument(
         "--error-time-block",
         action="store_true",
         help="give error replies the time block too, as the docs say (the server does not)",
@@ -303,6 +308,7 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         db_error=args.db_error,
         error_time_block=args.error_time_block,
         legacy_lines=args.legacy_lines,
+        legacy_statistic=args.legacy_statistic,
         batch_references=args.batch_references,
     )
 

@@ -209,7 +209,10 @@ def _statistic_get(ctx: Context, params: dict[str, object]) -> object:
     if ctx.caller.app is not None and ctx.caller.app.statistics_denied:
         raise access_denied()
     start = php_int(params.get("start", 0))  # CRestServer::processCall reads it first
-    return select(ctx.store.statistics(), params, start)
+    page = select(ctx.store.statistics(), params, start)
+    if ctx.settings.legacy_statistic and not page.rows and page.total == 0:
+        return []  # older copies page and count only when COUNT(1) found a row
+    return page
 
 
 STATISTIC_METHODS = (

@@ -229,6 +229,7 @@ def test_help_documents_every_switch() -> None:
         "--call",
         "--bind-handler",
         "--deny-statistics",
+        "--legacy-statistic",
     ):
         assert switch in result.stdout
 

@@ -151,3 +151,15 @@ def test_calls_of_one_application(sandbox: Sandbox) -> None:
     sandbox.place_call("app.2", "100", phone="+79990000000")
     assert [row["PHONE_NUMBER"] for row in sandbox.calls("app.2")] == ["+79990000000"]
     assert len(sandbox.calls()) == 2
+
+
+def test_webhooks_refused_by_the_switch_cannot_register(portal: Portal, sandbox: Sandbox) -> None:
+    sandbox.configure(webhooks_allowed=False)
+    sandbox.add_webhook(user_id=1, code="abc123")
+    reply = portal.webhook(1, "abc123", REGISTER, **CALL, LINE_NUMBER="100")
+    assert error_of(reply) == (
+        403,
+        "WRONG_AUTH_TYPE",
+        "Current authorization type is denied for this method",
+    )
+    assert sandbox.lines(WEBHOOK_POOL) == []

@@ -158,6 +158,13 @@ def test_an_empty_history_has_total_zero_and_no_next(portal: Portal) -> None:
     assert (reply["result"], reply["total"], "next" in reply) == ([], 0, False)
 
 
+def test_older_voximplant_answers_no_match_without_total(history: Portal, sandbox: Sandbox) -> None:
+    sandbox.configure(legacy_statistic=True)
+    nothing = history.call(GET, FILTER={"PORTAL_NUMBER": "999"}).json()
+    assert (nothing["result"], "total" in nothing) == ([], False)
+    assert history.call(GET, FILTER={"PORTAL_NUMBER": "100"}).json()["total"] == 1
+
+
 def test_inside_a_batch_total_and_next_go_under_the_commands_key(
     portal: Portal, sandbox: Sandbox
 ) -> None:
