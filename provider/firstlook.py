@@ -77,7 +77,8 @@ def undeclared_warning(portal: str, app: application.Application | None, lines: 
     return (
         f"{count} of {whose} on {portal} {'are' if len(lines) > 1 else 'is'} declared by no"
         f" stack file: {shown}{more}; they are left as they are. Fix: to manage them, run"
-        " python -m provider export --stack <stack> --merge and review the lines it adds"
+        " python -m provider export --merge for the stack they belong in, and review the"
+        " lines it adds"
     )
 
 

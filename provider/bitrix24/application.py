@@ -22,9 +22,10 @@ EVENT_GET = "event.get"
 EVENT = "OnExternalCallStart"
 CALL_START = EVENT.upper()  # how event.get spells it
 NO_HANDLER_FIX = (
-    "authorise this tool as the local application through which your PBX integration"
-    " registers calls (its client id, authorised by a technical user); see"
-    " docs/real-portal.md, 'Which application'"
+    "authorise this tool as the local application your PBX integration registers calls"
+    " through (docs/real-portal.md, 'Which application'); if it is that one, its handler was"
+    " bound by another user, and event.get lists other users' handlers only to an"
+    " administrator: authorise as one, or check the handler in the portal"
 )
 
 
@@ -42,15 +43,14 @@ class Application:
         """The one-line warning when calls may not reach this application's lines."""
         if self.handles_calls is not False and self.installed:
             return None
-        why = (
-            "is not installed, so the portal sends it no event"
-            if not self.installed
-            else f"handles no {EVENT} event"
-        )
+        if not self.installed:
+            why = "is not installed, so the portal sends it no event"
+        else:
+            why = f"has no {EVENT} handler that event.get shows"
         return (
             f"application {self.code or self.id} (ID {self.id}) on {portal} {why}: users are"
-            " offered no line of it and no call it does not register itself reaches its lines,"
-            f" so the lines managed here may be lines nobody uses. Fix: {NO_HANDLER_FIX}"
+            " offered none of its lines, and they carry only the calls it registers itself, so"
+            f" the lines managed here may be lines nobody uses. Fix: {NO_HANDLER_FIX}"
         )
 
 

@@ -155,8 +155,13 @@ def _usage(number: str, rows: Sequence[Mapping[str, str]], total: int) -> Usage:
 
 
 def _page(result: object, total: object) -> tuple[list[Mapping[str, str]], int]:
-    """A page of call-history rows and the count of all of them, or a fault: never a guess."""
+    """A page of call-history rows and the count of all of them, or a fault: never a guess.
+
+    Older servers leave `total` out of a reply with no row (docs/bitrix24-facts.md): that
+    one reply, and only that one, counts as no call."""
     rows = result if isinstance(result, list) else None
+    if rows == [] and total is None:
+        total = 0
     readable = (
         rows is not None
         and all(

@@ -22,6 +22,9 @@ from typing import Any
 
 LINE_TYPE = "pulumi-python:dynamic/bitrix24:ExternalLine"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's "known after apply" sentinel
+PROVIDER_WARNING = "bitrix24 WARNING: "
+"""How the provider's log lines start on its stderr (provider.portals), which the engine
+passes on as `info#err`."""
 USAGE = "in-use guard: "
 """How the program's in-use guard (provider.callcheck) starts what it says of each line it
 would delete, in an info line of the run: the plan reads only Pulumi's JSON, so this text
@@ -181,9 +184,18 @@ def from_preview(data: Mapping[str, Any], fallback_stack: str, cwd: Path) -> Sta
         changes=tuple(changes),
         unchanged=_unchanged(data, steps),
         errors=tuple(_errors(diagnostics, cwd)),
-        warnings=tuple(_messages(diagnostics, "warning", cwd)),
+        warnings=(*_messages(diagnostics, "warning", cwd), *_provider_warnings(diagnostics, cwd)),
         calls=_calls(_messages(diagnostics, "info", cwd)),
     )
+
+
+def _provider_warnings(diagnostics: Iterable[Any], cwd: Path) -> list[str]:
+    """The provider's warnings: it has no engine to log to, so they arrive as its stderr."""
+    return [
+        text.removeprefix(PROVIDER_WARNING)
+        for text in _messages(diagnostics, "info#err", cwd)
+        if text.startswith(PROVIDER_WARNING)
+    ]
 
 
 def _calls(infos: Iterable[str]) -> dict[str, str]:
