@@ -7,8 +7,9 @@ the program asks the call history about all of them at once (docs/bitrix24-facts
 "Call history"):
 
 - One plain request first, every candidate in one `FILTER[PORTAL_NUMBER]` array (an
-  array means "any of"), newest first. When that page holds every call (no `next`), the
-  counts and each line's last call are read off it: one request, however many lines.
+  array means "any of"), newest first. When that page holds every call, or asks about
+  one line only (its `total` is the count), the counts and each line's last call are read
+  off it: one request, however many lines.
 - Otherwise the calls spread over more pages than are worth reading; one command per
   line then goes in `batch`es of 50, each command's `total` being that line's count and
   its first row its last call: one request per 50 lines, never one per line.
@@ -69,6 +70,8 @@ def recent(
     }
     try:
         rows, total = _ask(client, base, wanted)
+        if len(wanted) == 1:
+            return {wanted[0]: _usage(wanted[0], rows, total)}
         if total <= len(rows):
             return _counted(wanted, rows)
         return _per_line(client, wanted, base)
