@@ -38,7 +38,8 @@ def add_plan(verbs: argparse._SubParsersAction) -> None:
         "--applied",
         action="store_true",
         help="the files are the output of `pulumi up --json`: write what each run applied "
-        "(and, when it stopped, its message) rather than a plan",
+        "(and, when it stopped, its message) rather than a plan; a file beside one, named "
+        "for it with .log for .json, holds the run's stderr, the message when it printed no JSON",
     )
     parser.add_argument(
         "--limit",
@@ -75,9 +76,18 @@ def run(args: argparse.Namespace) -> int:
                 return 1
         texts.append((source, text))
     if args.applied:
-        runs = [applied.load(source, text) for source, text in texts]
+        runs = [applied.load(source, text, stderr=_log(source)) for source, text in texts]
         sys.stdout.write(report.render(runs, args.limit))
     else:
         plans = [changes.load(source, text) for source, text in texts]
         sys.stdout.write(markdown.render(plans, args.limit))
     return 0
+
+
+def _log(source: str) -> str:
+    """The stderr a pipeline kept beside `source` (dev.json: dev.log), or nothing."""
+    path = Path(source).with_suffix(".log")
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if source != "-" else ""
+    except OSError:
+        return ""

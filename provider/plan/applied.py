@@ -9,12 +9,17 @@ per line for the update. Only the update's events count here:
   `op` and the line's old and new state, the shape of a preview's step, so the
   preview's reader (provider.plan.changes) turns them into the same rows;
 - a step whose `resourcePreEvent` was a `refresh` (`up --refresh`) is the engine reading
-  the portal: when it reports the line changed or gone, the portal had drifted, and the
-  update step that follows wrote the stack file's values back;
+  the portal; its `resOutputsEvent` keeps the op `refresh` and holds the outputs before
+  (`old`) and as read (`new`). When those differ, or the line is gone, the portal had
+  drifted, and the update step that follows wrote the stack file's values back;
 - `diagnosticEvent`s of severity `error` say why the run stopped; `summaryEvent` counts.
 
 A run that stopped in its preview (a safety guard, a broken stack file) printed no
-update events: nothing was applied, and the digest's errors are the message.
+update events: nothing was applied, and the digest's errors are the message. One that
+stopped before its preview (the state backend refused it, another run holds the stack)
+printed no JSON at all: its message is what it wrote to stderr, which the pipelines keep
+in a file beside the JSON, and a fix is added for the refusals a pipeline meets
+(KNOWN_REFUSALS).
 The events carry every property with secrets masked, but as in the plan, only four
 properties per line reach a comment.
 """
@@ -29,10 +34,24 @@ from pathlib import Path
 from typing import Any
 
 from provider.plan import changes
-from provider.plan.changes import LineChange, StackPlan
+from provider.plan.changes import LineChange, LineValues, StackPlan
 
 _COLOR = re.compile(r"<\{%[^%]*%\}>")  # the engine's colour directives, in uncoloured output
-REFRESH_OUTCOMES = frozenset({"update", "delete"})  # a refresh step that found drift
+# What the CLI says before it runs anything, and what to do about it in a pipeline.
+KNOWN_REFUSALS = (
+    (
+        "permission denied for table",  # PostgreSQL, Pulumi v3.274.1: "2 errors occurred: 1) pq:"
+        "the state backend refused to write: this job's PULUMI_BACKEND_URL is a role that may "
+        "only read the state. Fix: give the up and drift jobs the writable state (the secret "
+        "PULUMI_BACKEND_URL of the lane's environment on GitHub, PULUMI_WRITER_BACKEND_URL on "
+        "GitLab; docs/pipelines.md)",
+    ),
+    (
+        "the stack is currently locked",
+        "another run holds the stack. Fix: run the pipeline again once it ends; if no run is "
+        "left (a killed runner), `pulumi cancel --stack STACK` removes its lock",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +78,9 @@ class AppliedRun:
         return sum(1 for change in self.plan.changes if isinstance(change, DriftRepair))
 
 
-def load(source: str, text: str, cwd: Path | None = None) -> AppliedRun:
-    """The run in `text`, the output of `pulumi up --json` read from `source`."""
+def load(source: str, text: str, cwd: Path | None = None, stderr: str = "") -> AppliedRun:
+    """The run in `text`, the output of `pulumi up --json` read from `source`; `stderr` is
+    what the CLI wrote there, the message when it printed no JSON."""
     cwd = cwd or Path.cwd()
     documents = list(_documents(text))
     events = [doc for doc in documents if "sequence" in doc]
@@ -71,7 +91,18 @@ def load(source: str, text: str, cwd: Path | None = None) -> AppliedRun:
         planned = changes.from_preview(digest, changes._stack_from_source(source), cwd)
         errors = planned.errors or ("pulumi up printed its preview and then nothing",)
         return AppliedRun(StackPlan(planned.stack, planned.portal, errors=errors))
+    if not text.strip() and stderr.strip():
+        stack = changes._stack_from_source(source)
+        return AppliedRun(StackPlan(stack, None, errors=(_explained(stderr.strip()),)))
     return AppliedRun(changes.load(source, text, cwd))  # not JSON: changes says what it was
+
+
+def _explained(said: str) -> str:
+    """The CLI's own words, and after them the fix of a refusal a pipeline meets."""
+    for sign, fix in KNOWN_REFUSALS:
+        if sign in said:
+            return f"{said}\n\n{fix}"
+    return said
 
 
 def _documents(text: str) -> Iterator[dict[str, Any]]:
@@ -103,7 +134,7 @@ def _from_events(events: list[dict[str, Any]], source: str, cwd: Path) -> Applie
         elif done := event.get("resOutputsEvent"):
             meta = done["metadata"]
             if before.get(meta["urn"]) == "refresh":
-                if meta["op"] in REFRESH_OUTCOMES:
+                if _drifted(meta):
                     drifted.add(meta["urn"])
             else:
                 steps.append(_step(meta))
@@ -121,6 +152,15 @@ def _from_events(events: list[dict[str, Any]], source: str, cwd: Path) -> Applie
         for c in plan.changes
     )
     return AppliedRun(replace(plan, changes=marked))
+
+
+def _drifted(meta: Mapping[str, Any]) -> bool:
+    """Did the refresh find the line changed on the portal, or gone from it?"""
+    old, new = ((meta.get(side) or {}).get("outputs") for side in ("old", "new"))
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return old != new
+    number = meta.get("urn", "").rsplit("::", 1)[-1]
+    return LineValues.from_props(old, number) != LineValues.from_props(new, number)
 
 
 def _step(meta: Mapping[str, Any]) -> dict[str, Any]:
