@@ -37,6 +37,8 @@ from provider.plan import changes
 from provider.plan.changes import LineChange, LineValues, StackPlan
 
 _COLOR = re.compile(r"<\{%[^%]*%\}>")  # the engine's colour directives, in uncoloured output
+# The engine's last word on a phase that failed: it adds nothing to the error before it.
+PHASE_ECHOES = frozenset({"preview failed", "update failed"})
 # What the CLI says before it runs anything, and what to do about it in a pipeline.
 KNOWN_REFUSALS = (
     (
@@ -89,7 +91,7 @@ def load(source: str, text: str, cwd: Path | None = None, stderr: str = "") -> A
         return _from_events(events, source, cwd)
     if digest is not None:  # stopped in its own preview: nothing applied, only why
         planned = changes.from_preview(digest, changes._stack_from_source(source), cwd)
-        errors = planned.errors or ("pulumi up printed its preview and then nothing",)
+        errors = _without_echoes(planned.errors) or ("pulumi up printed its preview, no more",)
         return AppliedRun(StackPlan(planned.stack, planned.portal, errors=errors))
     if not text.strip() and stderr.strip():
         stack = changes._stack_from_source(source)
@@ -151,7 +153,12 @@ def _from_events(events: list[dict[str, Any]], source: str, cwd: Path) -> Applie
         DriftRepair(c.kind, c.old, c.new, c.reasons) if c.number in numbers else c
         for c in plan.changes
     )
-    return AppliedRun(replace(plan, changes=marked))
+    return AppliedRun(replace(plan, changes=marked, errors=_without_echoes(plan.errors)))
+
+
+def _without_echoes(errors: tuple[str, ...]) -> tuple[str, ...]:
+    """The errors without the engine's "update failed", unless it is the only one."""
+    return tuple(error for error in errors if error not in PHASE_ECHOES) or errors
 
 
 def _drifted(meta: Mapping[str, Any]) -> bool:
