@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from provider.plan.changes import Kind, LineChange, StackPlan
 
@@ -37,17 +37,23 @@ def render(plans: Sequence[StackPlan], limit: int = LIMIT) -> str:
     largest that fits); headings, banners, summaries and errors always stay.
     """
     most = max((len(plan.changes) for plan in plans), default=0)
-    text = _render(plans, most)
+    return fit(lambda rows: _render(plans, rows), most, limit)
+
+
+def fit(build: Callable[[int], str], most: int, limit: int) -> str:
+    """`build(rows)` with the most rows per table (at most `most`) that keeps it within
+    `limit` characters; cut with a note when even no rows are too many."""
+    text = build(most)
     if len(text) <= limit:
         return text
     low, high = 0, most
     while low < high:
         rows = (low + high + 1) // 2
-        if len(_render(plans, rows)) <= limit:
+        if len(build(rows)) <= limit:
             low = rows
         else:
             high = rows - 1
-    text = _render(plans, low)
+    text = build(low)
     if len(text) > limit:  # too many stacks for one comment even without tables
         note = "\n\n_Cut here: the comment size limit. Split the stacks into several comments._\n"
         text = text[: limit - len(note)] + note
