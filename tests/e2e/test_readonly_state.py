@@ -6,14 +6,20 @@ exists (`pkg/backend/diy/postgres/bucket.go`), a plain preview takes no lock and
 history or checkpoint (`pkg/backend/diy/backend.go`: a discarding persister for dry runs,
 `Lock` only in update, refresh, destroy and import): so the preview passes with that role,
 and writes nothing. An `up` with it fails at its lock, before the program runs.
+
+A folder backend shows the same file by file; S3, GCS and Azure Blob are the same code
+over another gocloud.dev bucket, so a role that may only read (and list) their state
+objects is all a preview needs there too (docs/pipelines.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +82,41 @@ def test_a_plain_preview_reads_with_a_select_only_role_and_up_is_refused(
         "GitHub, PULUMI_WRITER_BACKEND_URL on GitLab; docs/pipelines.md)"
     )
     assert f"stack `{project.stack}`: `pulumi up` stopped" in report
+
+
+def objects(root: Path) -> dict[str, tuple[str, int]]:
+    """Every file under a folder backend: its digest and modification time."""
+    return {
+        str(path.relative_to(root)): (
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+            path.stat().st_mtime_ns,
+        )
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_a_plain_preview_writes_nothing_to_a_folder_either(
+    project: PulumiProject, sandbox: Sandbox, backend: Backend
+):
+    """The same engine code keeps a folder, S3, GCS and Azure Blob (gocloud.dev buckets):
+    on a folder, whose files show every write, a plain preview of a change leaves each
+    object as it was, when `up` adds a history entry and rewrites the checkpoint."""
+    root = Path(backend.url.removeprefix("file://"))
+    project.write_stack(stack_file(sandbox, ("74950000001", "Reception")))
+    project.up()
+    before = objects(root)
+    assert ".pulumi/meta.yaml" in before  # written by the first run; a reader only reads it
+
+    project.write_stack(stack_file(sandbox, ("74950000001", "Front desk")))
+    project.run("preview", "--json")
+    assert objects(root) == before
+
+    project.up()
+    after = objects(root)
+    written = sorted(key for key in after if after[key] != before.get(key))
+    assert any(key.startswith(".pulumi/history/") for key in written), written
+    assert any(
+        key.startswith(".pulumi/stacks/") and key.endswith(f"/{project.stack}.json")
+        for key in written
+    ), written

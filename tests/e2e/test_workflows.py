@@ -413,6 +413,30 @@ def test_a_refused_up_reports_its_message_and_a_direct_push_only_its_summary(rep
     assert {number for number, _ in GUARDED} <= set(portal_lines(repo.sandbox))
 
 
+def test_a_merge_that_drops_a_line_still_in_use_reports_the_in_use_guard(repository):
+    """The in-use guard stops the merge's up before any change: a line that carried calls
+    was dropped without `retire:`. The pull request gets that one message and its fix."""
+    repo = repository
+    busy, _ = STACKS["dev"][5]
+    repo.sandbox.place_call(CLIENT_ID, busy, days_ago=1)
+    repo.write("dev", STACKS["dev"][:5])
+    repo.commit("dev: drop a line")
+    repo.merged(PR)
+    done = up(repo, lane_of(lanes_to_run(repo, "push", repo.base), "dev"), check=False)
+    assert done["up"].returncode != 0
+    (report,) = repo.github()["comments"]
+    body = report["body"]
+    assert body == done["summary"]
+    assert body.startswith("<!-- bitrix24-lines:applied=dev -->\n")
+    assert "stack `dev`" in body and ": `pulumi up` stopped" in body
+    (message,) = re.findall(r"```text\n(.*?)\n```", body, re.S)
+    assert f"1 line this run would delete carried calls in the last 30 days: {busy}" in message
+    assert f'Fix: if they are to go all the same, write retire: ["{busy}"] in' in message
+    assert "Traceback" not in body
+    assert rows(body) == []  # nothing was applied
+    assert busy in portal_lines(repo.sandbox)
+
+
 def test_the_scheduled_drift_check_fails_and_reports_a_drifted_portal(repository):
     repo = repository
     lanes = lanes_to_run(repo, "schedule", "")
