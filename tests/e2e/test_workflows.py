@@ -603,6 +603,23 @@ def child_pipeline(repo: Repository, source: str, base: str) -> dict:
     return pipeline
 
 
+def test_the_gitlab_jobs_hold_only_what_they_need():
+    """The merge-request job reads the state through the reader's variables and names no
+    environment, so no variable scoped to a chain's environment reaches it; the up and
+    drift jobs take the writer's, in the chain's environment and resource group."""
+    preview = gitlab_job(".bitrix24-lines-preview")
+    assert "environment" not in preview and "resource_group" not in preview
+    assert preview["variables"]["PULUMI_BACKEND_URL"] == "$PULUMI_READER_BACKEND_URL"
+    assert preview["variables"]["PGPASSWORD"] == "$PULUMI_READER_PGPASSWORD"
+    assert "BITRIX24_" not in json.dumps(preview) and "WRITER" not in json.dumps(preview)
+    for name in (".bitrix24-lines-up", ".bitrix24-lines-drift"):
+        job = gitlab_job(name)
+        assert job["environment"] == {"name": "$CHAIN"}
+        assert job["resource_group"] == "bitrix24-lines-$CHAIN"
+        assert job["variables"]["PULUMI_BACKEND_URL"] == "$PULUMI_WRITER_BACKEND_URL"
+        assert job["variables"]["PGPASSWORD"] == "$PULUMI_WRITER_PGPASSWORD"
+
+
 def test_gitlab_merge_request_merge_and_schedule(repository):
     repo = repository
     repo.open_pull_request()
