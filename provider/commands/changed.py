@@ -12,6 +12,11 @@ share one refresh token, which every refresh spends, so their runs must never
 overlap. A lane's stacks run one after another in one CI job, under one concurrency
 key and one environment named for the chain. GitHub starts at most 256 jobs from one
 matrix, so the lanes come in chunks of 256, one matrix job each.
+
+`--whole-chains`, for the push's `up`, widens a touched chain to every stack of it. GitHub
+keeps one run waiting per concurrency key and cancels it when a newer one queues; the
+newer run of the chain then applies every stack the cancelled one would have, rather than
+only its own changes, at the cost of a no-change `up` for each untouched stack.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ class Lane:
 
 
 def add_changed(verbs: argparse._SubParsersAction) -> None:
-    """Register `changed [BASE] [--json | --lanes CHUNKS]`."""
+    """Register `changed [BASE] [--json | --lanes CHUNKS] [--whole-chains]`."""
     parser = verbs.add_parser(
         "changed",
         help="list the stacks whose files changed since a git commit",
@@ -72,12 +77,21 @@ def add_changed(verbs: argparse._SubParsersAction) -> None:
         'lanes each, empty ones included) of lanes {"chain": NAME, "stacks": "a b"}: the '
         "stacks sharing one application and OAuth server (Pulumi.<stack>.yaml) in one lane",
     )
+    parser.add_argument(
+        "--whole-chains",
+        action="store_true",
+        help="every stack that shares an application (bitrix24:clientId in Pulumi.<stack>.yaml) "
+        "with a touched stack, touched or not: a push's run then also applies what an earlier "
+        "run of the chain, cancelled while it waited, would have",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         stacks = changed(args.base, Path())
+        if args.whole_chains:
+            stacks = whole_chains(stacks, Path())
     except subprocess.CalledProcessError as err:
         print(
             f"changed: git could not compare {args.base} with HEAD: {err.stderr}", file=sys.stderr
@@ -119,6 +133,15 @@ def changed(base: str, root: Path) -> list[str]:
         elif len(path.parts) == 1 and path.name.startswith("Pulumi.") and path.suffix == ".yaml":
             touched.add(path.name.removeprefix("Pulumi.").removesuffix(".yaml"))
     return sorted(touched & present)
+
+
+def whole_chains(stacks: list[str], root: Path) -> list[str]:
+    """Every stack with a file in `root` whose chain is the chain of one of `stacks`, sorted.
+
+    A stack whose config names no application is a chain of its own: it stays alone. A
+    deleted stack is not among `stacks` (`changed` leaves it out), so it widens nothing."""
+    touched = {chain_of(stack, root)[0] for stack in stacks}
+    return [stack for stack in changed("", root) if chain_of(stack, root)[0] in touched]
 
 
 def lanes(stacks: list[str], root: Path) -> list[Lane]:

@@ -136,3 +136,41 @@ def test_300_lanes_come_in_chunks_of_256_and_too_many_is_one_message(tmp_path: P
     refused = changed(tmp_path, "", "--lanes", "1")
     assert refused.returncode == 1
     assert refused.stderr.startswith("changed: 300 lanes (token chains) do not fit 1 matrix job")
+
+
+def test_whole_chains_widens_a_touched_chain_to_every_stack_of_it(repo):
+    """A push's run applies every stack of each chain it touches: a later run of the chain
+    then covers what an earlier one, cancelled while it waited, would have applied. Other
+    chains, and a stack deleted from a chain, are left out."""
+    root, _ = repo
+    config(root, "a", "local.shared")
+    config(root, "b", "local.shared")
+    config(root, "dev-tokyo", "local.shared")
+    config(root, "c", "local.other")
+    commit(root)
+    base = git(root, "rev-parse", "HEAD")
+    (root / "stacks" / "a.yaml").write_text("# a, changed\n")
+    (root / "stacks" / "dev-tokyo.yaml").unlink()
+    commit(root)
+    assert changed(root, base, "--lanes", "1").stdout == (
+        '[[{"chain": "local.shared", "stacks": "a"}]]\n'
+    )
+    result = changed(root, base, "--lanes", "1", "--whole-chains")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [[{"chain": "local.shared", "stacks": "a b"}]]
+    assert changed(root, base, "--whole-chains").stdout == "a\nb\n"
+
+    # Deleting a stack runs nothing, not even the rest of its chain.
+    base = git(root, "rev-parse", "HEAD")
+    (root / "stacks" / "b.yaml").unlink()
+    commit(root)
+    assert changed(root, base, "--whole-chains").stdout == ""
+
+    # Stacks whose config names no application are a chain each: one does not bring another.
+    (root / "Pulumi.a.yaml").unlink()
+    (root / "Pulumi.c.yaml").unlink()
+    commit(root)
+    base = git(root, "rev-parse", "HEAD")
+    (root / "stacks" / "a.yaml").write_text("# a, changed again\n")
+    commit(root)
+    assert changed(root, base, "--whole-chains").stdout == "a\n"

@@ -529,6 +529,49 @@ def test_stacks_sharing_a_token_chain_run_in_one_lane_and_would_spend_it_twice_a
     assert newest_token(repo, {**runner, "BITRIX24_REFRESH_TOKEN": newest, **lane_store}) == kept
 
 
+def test_a_push_runs_every_stack_of_a_chain_it_touches(repository):
+    """GitHub keeps one run waiting per concurrency group, and cancels it when a newer one
+    queues: here push 2 (prod) waits behind a running one and is cancelled by push 3
+    (dev). Push 3's lane holds every stack of the chain, so its up applies prod's change
+    too, and prod's untouched stack costs a run that changes nothing."""
+    repo = repository
+    admin = {"PULUMI_BACKEND_URL": repo.writer, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
+    for stack in ("dev", "prod"):
+        for key, value in (("clientId", CLIENT_ID), ("oauthServer", repo.sandbox.url)):
+            repo.project.run("config", "set", "--stack", stack, f"bitrix24:{key}", value, env=admin)
+    state = repo.github()
+    state["secrets"][f"{CLIENT_ID}/BITRIX24_REFRESH_TOKEN"] = repo.current_token
+    repo.gh_state.write_text(json.dumps(state))
+
+    repo.write("prod", PR_OTHERS["prod"])  # push 2: adds a line to prod, never run
+    second = repo.commit("prod: a sales line")
+    renamed = [("74950000000", "Front desk"), *STACKS["dev"][1:]]
+    repo.write("dev", renamed)  # push 3: renames a line in dev
+    repo.commit("dev: rename a line")
+
+    # The pull request previews what it changed; the push runs the whole chain.
+    preview_lanes = lanes_to_run(repo, "pull_request", second)
+    assert preview_lanes == [[{"chain": CLIENT_ID, "stacks": "dev"}], []]
+    lanes = lanes_to_run(repo, "push", second)
+    assert lanes == [[{"chain": CLIENT_ID, "stacks": "dev prod"}], []]
+    done = up(repo, lanes[0][0], BITRIX24_TOKEN_STORE=str(repo.root / ".runner-push-3"))
+    held = portal_lines(repo.sandbox)
+    assert held["74950000000"]["NAME"] == "Front desk"
+    assert held["74951111112"]["NAME"] == "Sales"  # push 2's change, applied by push 3
+    assert "**Applied: +0 added, ~1 changed, -0 deleted, 5 unchanged**" in done["summary"]
+    assert "**Applied: +1 added, ~0 changed, -0 deleted, 1 unchanged**" in done["summary"]
+
+    # Run again with nothing changed since: the chain's stacks each cost a no-change up.
+    again = up(repo, lanes[0][0], BITRIX24_TOKEN_STORE=str(repo.root / ".runner-push-3"))
+    assert again["summary"].count("**Applied: No changes") == 2
+    assert child_pipeline(repo, "push", second) == {
+        f"up {CLIENT_ID}": {
+            "extends": ".bitrix24-lines-up",
+            "variables": {"CHAIN": CLIENT_ID, "STACKS": "dev prod"},
+        }
+    }
+
+
 def test_300_stacks_fan_out_in_two_matrix_jobs(repository):
     """GitHub starts at most 256 jobs from one matrix: 300 stacks (each its own chain) fill
     the first job's matrix and 44 of the second's; a lane of the second previews and
