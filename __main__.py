@@ -4,7 +4,8 @@ The stack file is checked whole before any resource is declared, so a bad file
 fails `pulumi preview` with file:line:column and no call reaches the portal.
 Then the mass-delete guard compares it with what the last run left in state:
 a run that would delete or replace too many lines stops here, before the engine
-can change anything, in `preview` and in a bare `pulumi up --yes` alike.
+can change anything, in `preview` and in a bare `pulumi up --yes` alike. So does
+the in-use guard, for lines to be deleted that still carry calls.
 """
 
 import sys
@@ -12,11 +13,11 @@ from pathlib import Path
 
 import pulumi
 
-from provider import failures, lifeline, resource
-from provider.bitrix24.errors import CredentialsError, InputError
+from provider import callcheck, failures, lifeline, resource
+from provider.bitrix24.errors import Bitrix24Error
 from provider.configcheck import check_stack_config
 from provider.resource import ExternalLine
-from provider.stack import guard
+from provider.stack import guard, inuse
 from provider.stack.stackfile import load, stack_path
 from provider.stackstate import previous_state
 
@@ -29,10 +30,16 @@ try:
     declared = {line.number: spec.portal for line in spec.lines}
     previous = previous_state()
     warning = guard.check(guard.changes(previous.lines, declared), spec.allow_deletes, spec.path)
-except (InputError, CredentialsError) as err:
+    # The in-use guard asks the portal, so it comes after every check that asks nothing.
+    said = callcheck.check(spec, previous.lines, dry_run=pulumi.runtime.is_dry_run())
+except Bitrix24Error as err:
     failures.stop(err)  # one message; exit 32, which the language host shows as nothing more
-if warning:
-    pulumi.log.warn(warning)
+for text in [warning] if warning else []:
+    pulumi.log.warn(text)
+for text in inuse.stale(spec.retire, previous.lines, spec.path):
+    pulumi.log.warn(text)
+for text in said:
+    pulumi.log.info(text)
 for portal in previous.flagless:
     pulumi.log.warn(resource.flagless_warning(portal))
 

@@ -28,6 +28,12 @@ from provider.bitrix24.settings import SETTINGS, tuning_from
 CREDENTIALS = ("client_secret", "refresh_token", "access_token", "webhook_url")
 
 
+def stack_config() -> dict[str, str]:
+    """The stack's `bitrix24:*` config as the program sees it (secrets decrypted)."""
+    config = {key: pulumi.runtime.get_config(key) for key, _ in SETTINGS.values()}
+    return {key: value for key, value in config.items() if value is not None}
+
+
 def check_stack_config() -> None:
     """InputError for the first credential set in config in clear, or a bad tuning value;
     CredentialsError for an `up` in webhook mode."""
@@ -42,8 +48,7 @@ def check_stack_config() -> None:
                 f"the clear one), or remove it with pulumi config rm {key} and export {env}; "
                 "if the file was ever committed, replace the credential too",
             )
-    config = {key: pulumi.runtime.get_config(key) for key, _ in SETTINGS.values()}
-    given = {key: value for key, value in config.items() if value is not None}
+    given = stack_config()
     tuning_from(given, os.environ)
     if not pulumi.runtime.is_dry_run() and uses_webhook(given, os.environ):
         raise webhook_refused()

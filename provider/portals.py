@@ -10,6 +10,7 @@ and never on the pickled provider instance.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -17,7 +18,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from provider import hostpool, lifeline
+from provider import firstlook, hostpool, lifeline
 from provider.bitrix24 import redact
 from provider.bitrix24.auth import settings_from
 from provider.bitrix24.batching import Coalescer
@@ -62,7 +63,11 @@ def lines_for(portal: str) -> LinesApi:
         api = _apis.get(portal)
         if api is None:
             client = client_for(portal, _config, os.environ)
-            api = _apis[portal] = LinesApi(client, writes=Coalescer(client, full=hostpool.width()))
+            api = _apis[portal] = LinesApi(
+                client,
+                writes=Coalescer(client, full=hostpool.width()),
+                on_first_list=functools.partial(firstlook.announce, portal, client),
+            )
         return api
 
 

@@ -9,6 +9,8 @@ beside the product, not inside it: it is the portal the product is judged agains
         sb.add_app("app.1", "secret1")
         tokens = sb.issue_tokens("app.1")
         ...  # POST f"{sb.url}/rest/telephony.externalLine.get" with {"auth": ...}
+        sb.bind_event("app.1")  # its OnExternalCallStart handler, as the PBX's installer binds
+        sb.place_call("app.1", "+74951234567", days_ago=40)  # register + finish: a history row
 
 Or from a shell: `python -m sandbox --help`.
 """

@@ -45,6 +45,17 @@ def _system_error(text: str) -> tuple[str, int]:
     return code, int(status or 0)
 
 
+def _call(text: str) -> tuple[str, float]:
+    number, at, days = text.rpartition("@") if "@" in text else (text, "", "0")
+    try:
+        days_ago = float(days)
+    except ValueError:
+        days_ago = -1.0
+    if not number or days_ago < 0 or (at and not days):
+        raise argparse.ArgumentTypeError(f"expected NUMBER[@DAYS_AGO], got {text!r}")
+    return number, days_ago
+
+
 def _rate(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
@@ -140,6 +151,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="let a refresh leave the old access token alive (by default it dies)",
     )
 
+    demo = parser.add_argument_group(
+        "calls, handled by the first --app (as the PBX integration's application)"
+    )
+    demo.add_argument(
+        "--bind-handler",
+        metavar="URL",
+        nargs="?",
+        const="https://pbx.example/handler",
+        help="bind its OnExternalCallStart handler (default URL %(const)s), as the"
+        " integration's installer does; a new application has none",
+    )
+    demo.add_argument(
+        "--call",
+        metavar="NUMBER[@DAYS_AGO]",
+        type=_call,
+        action="append",
+        default=[],
+        help="place a finished 60-second call on its line NUMBER, started DAYS_AGO days ago"
+        " (default 0), making the line nameless if it has none (repeatable; placed on every"
+        " start, so a --state file gathers them)",
+    )
+    demo.add_argument(
+        "--deny-statistics",
+        action="store_true",
+        help='its user lacks "Call Statistics - View": voximplant.statistic.get answers 403',
+    )
+
     portal = parser.add_argument_group("portal behaviour")
     portal.add_argument(
         "--error-code",
@@ -167,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the line methods of voximplant before 23.0.0: no CRM_AUTO_CREATE, and an"
         " update without NAME empties it",
+    )
+    portal.add_argument(
+        "--legacy-statistic",
+        action="store_true",
+        help="voximplant.statistic.get of older voximplant: no `total` when nothing matches",
     )
     portal.add_argument(
         "--error-time-block",
@@ -265,8 +308,24 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         db_error=args.db_error,
         error_time_block=args.error_time_block,
         legacy_lines=args.legacy_lines,
+        legacy_statistic=args.legacy_statistic,
         batch_references=args.batch_references,
     )
+
+
+def _play_calls(sb: Sandbox, args: argparse.Namespace) -> None:
+    """--bind-handler, --deny-statistics and --call, for the first --app."""
+    if not (args.bind_handler or args.deny_statistics or args.call):
+        return
+    if not args.app:
+        raise ValueError("--bind-handler, --deny-statistics and --call need an --app")
+    client_id = args.app[0][0]
+    if args.bind_handler:
+        sb.bind_event(client_id, handler=args.bind_handler)
+    if args.deny_statistics:
+        sb.deny_statistics(client_id)
+    for number, days_ago in args.call:
+        sb.place_call(client_id, number, days_ago=days_ago)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             sb.add_webhook(user_id, code, scopes)
         for number, name in args.sip_line:
             sb.add_sip_line(number, name)
+        _play_calls(sb, args)
     except sqlite3.Error as err:
         parser.error(f"--state {args.state}: {err}")
     except ValueError as err:

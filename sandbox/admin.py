@@ -69,6 +69,30 @@ def _register_call(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> o
     return {"ID": sb.register_call(args["app"], _fields(body, ("NUMBER",), ("NUMBER",))["NUMBER"])}
 
 
+def _bind_event(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    fields = _fields(body, ("event", "handler"))
+    sb.bind_event(args["app"], **fields)
+    return sb.handlers(args["app"])
+
+
+def _place_call(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    fields = _fields(body, ("NUMBER", "DAYS_AGO", "DURATION", "PHONE"), ("NUMBER",))
+    options = {
+        name: fields[key]
+        for key, name in (("DAYS_AGO", "days_ago"), ("DURATION", "duration"), ("PHONE", "phone"))
+        if key in fields
+    }
+    return {"CALL_ID": sb.place_call(args["app"], fields["NUMBER"], **options)}
+
+
+def _deny_statistics(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
+    denied = _fields(body, ("denied",)).get("denied", True)
+    if not isinstance(denied, bool):
+        raise ValueError("denied must be true or false")
+    sb.deny_statistics(args["app"], denied)
+    return {"denied": denied}
+
+
 def _add_webhook(sb: Sandbox, args: dict[str, str], body: dict[str, Any]) -> object:
     fields = _fields(body, ("user_id", "code", "scopes"), ("user_id", "code"))
     sb.add_webhook(fields["user_id"], fields["code"], tuple(fields.get("scopes", DEFAULT_SCOPES)))
@@ -123,6 +147,28 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
         "delete a line by hand",
     ),
     ("POST", _APP + "/calls", _register_call, "externalCall.register: a nameless line"),
+    (
+        "POST",
+        _APP + "/history",
+        _place_call,
+        "place a call, registered and finished: NUMBER, DAYS_AGO, DURATION, PHONE",
+    ),
+    ("GET", _APP + "/history", lambda sb, a, b: sb.calls(a["app"]), "its calls' history rows"),
+    ("GET", "/_sandbox/history", lambda sb, a, b: sb.calls(), "every history row"),
+    (
+        "POST",
+        _APP + "/deny-statistics",
+        _deny_statistics,
+        'its user loses "Call Statistics - View": {"denied": true|false}',
+    ),
+    ("GET", _APP + "/events", lambda sb, a, b: sb.handlers(a["app"]), "its event handlers"),
+    ("POST", _APP + "/events", _bind_event, "bind one: event, handler (OnExternalCallStart)"),
+    (
+        "DELETE",
+        _APP + "/events/(?P<event>[^/]+)",
+        lambda sb, a, b: sb.unbind_event(a["app"], a["event"]),
+        "unbind every handler of the event",
+    ),
     (
         "POST",
         _APP + "/collect",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from .context import Caller
 from .errors import ApiError
-from .methods import Caller
 from .store import WEBHOOK_POOL, Store
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import time
 
+from .context import Context
 from .errors import ApiError
-from .methods import Context, budget_key, canonical_name, invoke
+from .methods import budget_key, canonical_name, invoke
 from .params import parse_query, php_truthy
 from .references import resolve
 from .timing import time_block
@@ -43,8 +44,11 @@ def _commands(params: dict[str, object]) -> dict[str, object]:
     return {str(key): command for key, command in cmd.items()}
 
 
-def _run(ctx: Context, name: str, query: str, outputs: dict[str, dict[str, object]]) -> object:
-    """One command's result, its references resolved against `outputs`; raises its ApiError."""
+def _run(
+    ctx: Context, name: str, query: str, outputs: dict[str, dict[str, object]]
+) -> dict[str, object]:
+    """One command's reply parts (`result`, and `next` and `total` for a list method), its
+    references resolved against `outputs`; raises its ApiError."""
     if name.lower() == "batch":
         raise ApiError(
             405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage"
@@ -77,7 +81,9 @@ def run_batch(ctx: Context, params: dict[str, object]) -> tuple[dict[str, object
             # The command is read as a URL (path, query, #fragment): an unencoded # ends it
             name, _, query = command.partition("#")[0].partition("?")
             ran.append(canonical_name(name))
-            outputs["result"][key] = _run(ctx, name, query, outputs)
+            # methodsBatch files each part of the command's reply under its key
+            for part, value in _run(ctx, name, query, outputs).items():
+                outputs[part][key] = value
         except ApiError as err:
             outputs["error"][key] = err.body()
             outputs.setdefault("error_description", {})[key] = err.description

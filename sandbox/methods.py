@@ -1,4 +1,5 @@
-"""The REST methods the portal knows, and the checks every method call passes.
+"""The line methods, the registry of every REST method the portal knows (the others live
+in application.py, externalcalls.py and statistic.py), and the checks every call passes.
 
 `invoke` is the one way into a method, for a plain call and for each batch command
 alike: webhook policy, scope and time budget are checked here, in the portal's order.
@@ -7,72 +8,21 @@ alike: webhook policy, scope and time budget are checked here, in the portal's o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
 
+from .application import APPLICATION_METHODS
+from .context import Caller, Context, Method, Page, Webhooks, business_error
 from .errors import ApiError, wrong_auth_type
-from .limits import TimeBudget
+from .externalcalls import CALL_METHODS
 from .params import php_string, php_trim
 from .settings import Settings
-from .store import App, LineExists, Store
-
-NUMBER_MAX = 50
-"""NUMBER is varchar(50): a longer one fails as the database would, with "DB error"."""
-NAME_MAX = 255
-"""NAME is varchar(255)."""
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: an application (OAuth) or an incoming webhook."""
-
-    pool: str
-    """The pool of lines the caller sees: the client id, or WEBHOOK_POOL."""
-    label: str
-    """How the request log names the caller: the client id, or "webhook:<user>"."""
-    scopes: tuple[str, ...]
-    app: App | None
-    """None for a webhook call."""
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a method needs to run one call."""
-
-    store: Store
-    settings: Settings
-    budget: TimeBudget
-    caller: Caller
-
-
-class Webhooks(Enum):
-    """Whether a method admits incoming-webhook calls."""
-
-    ALWAYS = "always"
-    SWITCH = "switch"
-    """Only when `Settings.webhooks_allowed`: the docs refuse, the server source admits."""
-    NEVER = "never"
-
-
-@dataclass(frozen=True)
-class Method:
-    """A REST method: its implementation and what a caller needs to use it."""
-
-    name: str
-    run: Callable[[Context, dict[str, object]], object]
-    scope: str | None
-    webhooks: Webhooks
-
-
-def _business(ctx: Context, description: str) -> ApiError:
-    return ApiError(400, ctx.settings.error_code, description)
+from .statistic import STATISTIC_METHODS
+from .store import NAME_MAX, NUMBER_MAX, LineExists
 
 
 def _number(ctx: Context, params: dict[str, object]) -> str:
     number = php_trim(params.get("NUMBER"))
     if not number:
-        raise _business(ctx, "NUMBER should not be empty")
+        raise business_error(ctx, "NUMBER should not be empty")
     return number
 
 
@@ -89,13 +39,13 @@ def _line_add(ctx: Context, params: dict[str, object]) -> object:
     # does not hold, for a webhook's lines, a second add of a number makes a second line;
     # a value too long for its column fails the insert first ("DB error").
     if ctx.settings.db_error or len(number) > NUMBER_MAX or len(name) > NAME_MAX:
-        raise _business(ctx, "DB error")
+        raise business_error(ctx, "DB error")
     try:
         line_id = ctx.store.add_line(
             ctx.caller.pool, number, name, "Y" if crm is None else _crm_flag(crm)
         )
     except LineExists as err:
-        raise _business(ctx, "Line already exists") from err
+        raise business_error(ctx, "Line already exists") from err
     return {"ID": line_id}
 
 
@@ -113,11 +63,11 @@ def _line_update(ctx: Context, params: dict[str, object]) -> object:
     # an update with no field before Rest\Helper::updateExternalLine looks at NUMBER.
     name, crm = params.get("NAME"), params.get("CRM_AUTO_CREATE")
     if name is None and crm is None:
-        raise _business(ctx, "There are no fields to update")
+        raise business_error(ctx, "There are no fields to update")
     number = _held_number(ctx, params)
     name = None if name is None else php_string(name)
     if name is not None and len(name) > NAME_MAX:
-        raise _business(ctx, "DB error")
+        raise business_error(ctx, "DB error")
     return _updated(ctx, number, name, None if crm is None else _crm_flag(crm))
 
 
@@ -148,7 +98,7 @@ def _updated(ctx: Context, number: str, name: str | None, crm: str | None) -> ob
 
 
 def _not_found(ctx: Context, number: str) -> ApiError:
-    return _business(ctx, f"Could not find line with number {number}")
+    return business_error(ctx, f"Could not find line with number {number}")
 
 
 def _line_get(ctx: Context, params: dict[str, object]) -> object:
@@ -170,12 +120,6 @@ def _line_delete(ctx: Context, params: dict[str, object]) -> object:
     return []
 
 
-def _app_info(ctx: Context, params: dict[str, object]) -> object:
-    app = ctx.caller.app
-    assert app is not None  # Webhooks.NEVER keeps webhook calls out
-    return {"ID": app.id, "CODE": app.client_id, "VERSION": 1, "STATUS": "L", "INSTALLED": True}
-
-
 def _scope(ctx: Context, params: dict[str, object]) -> object:
     return list(ctx.caller.scopes)
 
@@ -187,8 +131,10 @@ METHODS = {
         Method("telephony.externalLine.update", _line_update, "telephony", Webhooks.SWITCH),
         Method("telephony.externalLine.get", _line_get, "telephony", Webhooks.SWITCH),
         Method("telephony.externalLine.delete", _line_delete, "telephony", Webhooks.SWITCH),
-        Method("app.info", _app_info, None, Webhooks.NEVER),
         Method("scope", _scope, None, Webhooks.ALWAYS),
+        *APPLICATION_METHODS,
+        *CALL_METHODS,
+        *STATISTIC_METHODS,
     )
 }
 """Known methods by lower-cased name: Bitrix24 matches method names case-insensitively."""
@@ -205,8 +151,11 @@ def budget_key(settings: Settings, caller: Caller, method: str) -> tuple[str, st
     return ("portal" if settings.shared_time_budget else caller.pool, method)
 
 
-def invoke(ctx: Context, name: str, params: dict[str, object]) -> object:
-    """Run one method call after the portal's checks; charge its time to its budget."""
+def invoke(ctx: Context, name: str, params: dict[str, object]) -> dict[str, object]:
+    """Run one method call after the portal's checks; charge its time to its budget.
+
+    Returns the reply's parts: `result`, plus `next` and `total` for a list method.
+    """
     method = METHODS.get(name.lower())
     if method is None:
         raise ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
@@ -229,7 +178,20 @@ def invoke(ctx: Context, name: str, params: dict[str, object]) -> object:
         )
     started = time.perf_counter()
     try:
-        return method.run(ctx, params)
+        return _reply(method.run(ctx, params))
     finally:
         cost = ctx.settings.call_cost
         ctx.budget.charge(key, time.perf_counter() - started if cost is None else cost, time.time())
+
+
+def _reply(result: object) -> dict[str, object]:
+    """CRestServer::processResponse: a page's `next` (when there is one) and `total` move
+    out of the result to sit beside it, as a batch command's do in result_next and
+    result_total (modules/rest/classes/general/rest.php)."""
+    if not isinstance(result, Page):
+        return {"result": result}
+    reply: dict[str, object] = {"result": result.rows}
+    if result.next is not None:
+        reply["next"] = result.next
+    reply["total"] = result.total
+    return reply

@@ -9,12 +9,16 @@ percent-encode a value loses it here as it would on a portal.
 from __future__ import annotations
 
 import json
+import math
+import re
 from urllib.parse import unquote_to_bytes
 
 from .errors import ApiError
 
 _PHP_TRIM = " \t\n\r\0\x0b"
 _C_SPACE = " \t\n\v\f\r"  # C's isspace(): PHP skips one of these after a `[`
+_LEADING_INT = re.compile(r"[ \t\n\r\v\f]*[+-]?\d+")
+"""What intval() reads of a string: leading whitespace, a sign, digits."""
 MAX_NESTING = 64
 """PHP's max_input_nesting_level: a name nested deeper is dropped whole."""
 
@@ -118,6 +122,20 @@ def php_string(value: object) -> str:
     if isinstance(value, int | float | str):
         return str(value)
     return ""
+
+
+def php_int(value: object) -> int:
+    """PHP's intval() of a parameter: the leading integer of a string ("50abc" is 50,
+    "abc" 0), a float cut toward zero, true 1, null and false 0, an array 0 when empty
+    and 1 when not."""
+    if isinstance(value, bool | dict | list):
+        return int(bool(value))
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else 0
+    match = _LEADING_INT.match(php_string(value))
+    return int(match.group()) if match else 0
 
 
 def php_trim(value: object) -> str:

@@ -1,8 +1,9 @@
 """`Sandbox`: a Bitrix24 portal and its OAuth server on loopback, for tests and demos.
 
 The Python API here is also what the HTTP admin endpoints (admin.py) call, so the
-two cannot drift apart. Out-of-band operations act as a person or the portal would
-(seeding, renaming, call registration), not through the REST methods.
+two cannot drift apart. Out-of-band operations act as a person, a PBX integration or the
+portal would (seeding, renaming, binding a handler, placing calls), not over HTTP; a call
+placed here runs the same code as telephony.externalCall.register and .finish.
 """
 
 from __future__ import annotations
@@ -12,15 +13,33 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from .application import EVENT_SCOPES
+from .externalcalls import Registration, finish, line_for_call, register
 from .faults import FaultRates, Faults
 from .limits import LeakyBucket, TimeBudget
-from .methods import NAME_MAX, NUMBER_MAX
 from .oauth import Endpoints, issue_code, issue_pair
 from .params import php_trim
 from .reqlog import RequestLog
 from .server import SandboxHTTPServer
 from .settings import DEFAULT_SCOPES, Settings
-from .store import REST_APP, SIP, WEBHOOK_POOL, App, LineExists, Store
+from .statistic import render
+from .store import (
+    NAME_MAX,
+    NUMBER_MAX,
+    REST_APP,
+    SIP,
+    WEBHOOK_POOL,
+    App,
+    LineExists,
+    Store,
+)
+
+DAY = 86400.0
+PORTAL_ADMIN = 1
+"""The user every application is authorised by (the OAuth replies' user_id), and whom the
+calls placed here are registered and finished for."""
+INCOMING = "2"
+"""The TYPE of a call placed here: incoming."""
 
 
 class Sandbox:
@@ -144,6 +163,10 @@ class Sandbox:
             )
         return self.store.put_app(client_id, client_secret, tuple(scopes)).id
 
+    def app_id(self, client_id: str) -> int:
+        """The application's ID: app.info's ID, the REST_APP_ID of its calls."""
+        return self._app(client_id).id
+
     def apps(self) -> list[str]:
         """Client ids of the registered applications, oldest first."""
         return self.store.app_ids()
@@ -237,26 +260,88 @@ class Sandbox:
         if not self.store.delete_line(self._pool(app), php_trim(number)):
             raise KeyError(f"no line {number!r} in {app!r}")
 
+    def _line_number(self, number: str) -> str:
+        number = php_trim(number)
+        if not 0 < len(number) <= NUMBER_MAX:
+            raise ValueError(f"NUMBER must be 1-{NUMBER_MAX} characters")
+        return number
+
     def register_call(self, app: str, number: str) -> int:
         """What telephony.externalCall.register does with an unknown LINE_NUMBER:
         create a nameless CRM_AUTO_CREATE=Y line. Returns the line's ID (new or not)."""
-        pool, number = self._pool(app), php_trim(number)
-        if not 0 < len(number) <= NUMBER_MAX:
-            raise ValueError(f"NUMBER must be 1-{NUMBER_MAX} characters")
-        # Rest\Helper::registerExternalCall looks the number up first, then adds.
-        line = self.store.line(pool, number)
-        if line is None:
-            try:
-                return self.store.add_line(pool, number, "", "Y")
-            except LineExists:  # registered by a concurrent call since the look-up
-                line = self.store.line(pool, number)
-        assert line is not None
-        return line.id
+        return line_for_call(self.store, self._pool(app), self._line_number(number))
 
     def collect_unused_lines(self, app: str) -> int:
         """Run the clean-up agent as if 90 days passed: lines with no NAME and
         CRM_AUTO_CREATE=Y are deleted. Returns how many."""
         return self.store.delete_unnamed_lines(self._pool(app))
+
+    # Event handlers, out of band
+
+    def bind_event(
+        self,
+        client_id: str,
+        event: str = "OnExternalCallStart",
+        handler: str = "https://pbx.example/handler",
+    ) -> None:
+        """Bind a handler for the application, as its installer's event.bind would (a new
+        application has none); binding the same handler again changes nothing."""
+        name = event.upper()
+        if name not in EVENT_SCOPES:
+            raise ValueError(f"unknown event {event!r}; events: {sorted(EVENT_SCOPES)}")
+        self.store.bind_event(self._app(client_id).client_id, name, handler, 0)
+
+    def unbind_event(self, client_id: str, event: str = "OnExternalCallStart") -> None:
+        """Remove every handler the application has for `event`."""
+        self.store.unbind_events(self._app(client_id).client_id, event.upper(), None, None)
+
+    def handlers(self, client_id: str) -> list[dict[str, object]]:
+        """The application's handlers: event and handler, as event.get lists them."""
+        return [
+            {"event": h.event, "handler": h.handler}
+            for h in self.store.handlers(self._app(client_id).client_id)
+        ]
+
+    # Calls and their history
+
+    def place_call(
+        self,
+        client_id: str,
+        number: str,
+        *,
+        days_ago: float = 0.0,
+        duration: int = 60,
+        phone: str = "+79991234567",
+    ) -> str:
+        """What the PBX integration does for one incoming call on line `number`: register
+        it (making the nameless line in this application's set when it has none), then
+        finish it, which writes one history row started `days_ago` days ago. Returns its
+        CALL_ID."""
+        app = self._app(client_id)
+        now = time.time()
+        registration = Registration(
+            user_id=PORTAL_ADMIN,
+            phone_number=phone,
+            call_type=INCOMING,
+            start=now - days_ago * DAY,
+            line_number=self._line_number(number),
+        )
+        call_id = str(register(self.store, app.client_id, app, registration, now)["CALL_ID"])
+        finish(self.store, call_id, PORTAL_ADMIN, duration)
+        return call_id
+
+    def deny_statistics(self, client_id: str, denied: bool = True) -> None:
+        """Take "Call Statistics - View" from the user who authorised the application
+        (voximplant.statistic.get then answers 403 ACCESS_DENIED), or give it back."""
+        if not self.store.deny_statistics(client_id, denied):
+            raise KeyError(f"no application {client_id!r}; register it with add_app")
+
+    def calls(self, client_id: str | None = None) -> list[dict[str, object]]:
+        """The call history's rows as voximplant.statistic.get returns them (every value
+        text), of one application's calls or of all, oldest first."""
+        app_id = None if client_id is None else str(self.app_id(client_id))
+        rows = [render(row) for row in self.store.statistics()]
+        return [row for row in rows if app_id is None or row["REST_APP_ID"] == app_id]
 
     # Request log
 

@@ -15,8 +15,9 @@ from urllib.parse import unquote, urlsplit
 
 from .auth import token_caller, webhook_caller
 from .batch import run_batch
+from .context import Caller, Context
 from .errors import ApiError, query_limit
-from .methods import Caller, Context, budget_key, canonical_name, invoke
+from .methods import budget_key, canonical_name, invoke
 from .params import parse_body, parse_query
 from .timing import time_block
 
@@ -103,11 +104,12 @@ def handle_rest(
         try:
             if method.lower() == "batch":
                 result, outcome.commands = run_batch(ctx, params)
+                reply: dict[str, object] = {"result": result}
             else:
-                result = invoke(ctx, method, params)
+                reply = invoke(ctx, method, params)
         finally:
             processing = time.perf_counter() - began
-        outcome.status, outcome.body = 200, {"result": result}
+        outcome.status, outcome.body = 200, reply
     except ApiError as err:
         outcome.status, outcome.body, outcome.error = err.status, err.body(), err.code
     finish = time.time()

@@ -74,6 +74,9 @@ class Settings:
     """Play the line methods of voximplant before 23.0.0: add ignores CRM_AUTO_CREATE,
     update writes NAME from the request (absent: empty) and ignores the flag, and get
     returns NUMBER and NAME only."""
+    legacy_statistic: bool = False
+    """Play voximplant.statistic.get of older voximplant, which counts the matches first
+    and answers a filter that matches nothing with a bare `[]`: no `total`."""
     batch_references: str = "scalars"
     """How a batch reference inside a longer value is replaced (references.REFERENCE_MODES):
     "scalars" as the newest rest module, "strings" or "any" as older ones."""

@@ -1,4 +1,5 @@
-"""The portal's state in SQLite: applications, tokens, webhooks and lines.
+"""The portal's state in SQLite: applications, tokens, webhooks, lines, event handlers,
+calls in progress and the call history.
 
 In memory by default; in a file when the portal must survive a restart (the demo).
 One connection guarded by a lock keeps it thread-safe; AUTOINCREMENT keeps line IDs
@@ -11,6 +12,12 @@ connector's numbers, told apart by `type`, with a unique key on (application, nu
 A line made through an incoming webhook, and every SIP number, has no application (NULL),
 and a unique key never holds for NULL, in MySQL as in SQLite: those rows may share a
 number, and a lookup by number takes the first of them.
+
+The event handlers copy the rest module's `b_rest_event` (`avshatalov48/bitrix-core-business`,
+`modules/rest/lib/event.php`), with its uniqueness of (application, event, handler, user).
+Calls copy voximplant's `b_voximplant_call` (a call between `telephony.externalCall.register`
+and `.finish`) and the call history its `b_voximplant_statistic` (`install/db/mysql/install.sql`),
+column for column; CALL_START_DATE is kept as a unix time, and compared as one.
 """
 
 from __future__ import annotations
@@ -27,13 +34,63 @@ and the SIP connector's numbers. The table holds NULL for it."""
 REST_APP, SIP = "rest-app", "sip"
 """The two `type`s of a line (ExternalLineTable::TYPE_REST_APP and TYPE_SIP)."""
 
+NUMBER_MAX = 50
+"""A line's NUMBER is varchar(50): a longer one fails as the database would, with "DB error",
+and telephony.externalCall.register cuts a LINE_NUMBER to it."""
+NAME_MAX = 255
+"""A line's NAME is varchar(255)."""
+
+STATISTIC_COLUMNS: dict[str, str] = {
+    "ID": "int",
+    "ACCOUNT_ID": "int",
+    "APPLICATION_ID": "int",
+    "APPLICATION_NAME": "text",
+    "PORTAL_USER_ID": "int",
+    "PORTAL_NUMBER": "text",
+    "PHONE_NUMBER": "text",
+    "INCOMING": "text",
+    "SESSION_ID": "int",
+    "CALL_ID": "text",
+    "EXTERNAL_CALL_ID": "text",
+    "CALL_CATEGORY": "text",
+    "CALL_LOG": "text",
+    "CALL_DIRECTION": "text",
+    "CALL_DURATION": "int",
+    "CALL_START_DATE": "date",
+    "CALL_STATUS": "int",
+    "CALL_FAILED_CODE": "text",
+    "CALL_FAILED_REASON": "text",
+    "CALL_RECORD_ID": "int",
+    "CALL_RECORD_URL": "text",
+    "CALL_WEBDAV_ID": "int",
+    "CALL_VOTE": "int",
+    "COST": "float",
+    "COST_CURRENCY": "text",
+    "CRM_ENTITY_TYPE": "text",
+    "CRM_ENTITY_ID": "int",
+    "CRM_ACTIVITY_ID": "int",
+    "REST_APP_ID": "int",
+    "REST_APP_NAME": "text",
+    "TRANSCRIPT_PENDING": "text",
+    "TRANSCRIPT_ID": "int",
+    "REDIAL_ATTEMPT": "int",
+    "COMMENT": "text",
+    "RECORD_DURATION": "int",
+}
+"""The columns of `b_voximplant_statistic` in install.sql's order, each with the kind of
+value it holds (int, float, text, or date: a unix time here, datetime there). They are
+also the fields voximplant.statistic.get filters and sorts by."""
+
+_SQL_TYPE = {"int": "INTEGER", "float": "REAL", "text": "TEXT", "date": "REAL"}
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS apps (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     client_id TEXT NOT NULL UNIQUE,
     secret TEXT NOT NULL,
-    scopes TEXT NOT NULL
+    scopes TEXT NOT NULL,
+    statistics_denied INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY,
@@ -59,7 +116,40 @@ CREATE TABLE IF NOT EXISTS external_lines (
     crm_auto_create TEXT NOT NULL,
     UNIQUE (app, number)
 );
+CREATE TABLE IF NOT EXISTS rest_event (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    event_handler TEXT NOT NULL,
+    user_id INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (app, event_name, event_handler, user_id)
+);
+CREATE TABLE IF NOT EXISTS voximplant_call (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id TEXT NOT NULL UNIQUE,
+    external_call_id TEXT,
+    user_id INTEGER NOT NULL,
+    incoming TEXT NOT NULL,
+    caller_id TEXT NOT NULL,
+    date_create REAL NOT NULL,
+    rest_app_id INTEGER,
+    external_line_id INTEGER,
+    portal_number TEXT NOT NULL,
+    crm_entity_type TEXT,
+    crm_entity_id INTEGER
+);
 """
+
+_STATISTIC_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS voximplant_statistic (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    + ", ".join(
+        f"{name.lower()} {_SQL_TYPE[kind]}"
+        for name, kind in STATISTIC_COLUMNS.items()
+        if name != "ID"
+    )
+    + ");"
+    " CREATE INDEX IF NOT EXISTS statistic_by_date ON voximplant_statistic (call_start_date);"
+)
 
 _FIRST = "id = (SELECT id FROM external_lines WHERE app IS ? AND number = ? ORDER BY id LIMIT 1)"
 """The row a lookup by number reaches: Rest\\Helper's `ExternalLineTable::getRow` by
@@ -79,6 +169,8 @@ class App:
     client_id: str
     secret: str
     scopes: tuple[str, ...]
+    statistics_denied: bool = False
+    """Its authorising user lacks "Call Statistics - View" (voximplant.statistic.get)."""
 
 
 @dataclass(frozen=True)
@@ -102,12 +194,61 @@ class Line:
     crm_auto_create: str
 
 
+@dataclass(frozen=True)
+class Handler:
+    """An event handler an application has bound (a row of `b_rest_event`)."""
+
+    event: str
+    """The event's name, upper-cased as the rest module stores it."""
+    handler: str
+    user_id: int
+    """The user whose authorisation the handler gets; 0 for whoever caused the event."""
+
+
+@dataclass(frozen=True)
+class OpenCall:
+    """A call registered and not yet finished (a row of `b_voximplant_call`)."""
+
+    call_id: str
+    external_call_id: str | None
+    user_id: int
+    incoming: str
+    """The call's TYPE: 1 outgoing, 2 incoming, ... as the text the column holds."""
+    caller_id: str
+    """The other party's number (PHONE_NUMBER), its letters stripped."""
+    date_create: float
+    """When it started (CALL_START_DATE, or the time of registration), a unix time."""
+    rest_app_id: int | None
+    external_line_id: int | None
+    portal_number: str
+    """The line's number, or REST_APP:<application ID> when the call named none."""
+    crm_entity_type: str | None
+    crm_entity_id: int | None
+
+
+_CALL_COLUMNS = (
+    "call_id, external_call_id, user_id, incoming, caller_id, date_create, rest_app_id,"
+    " external_line_id, portal_number, crm_entity_type, crm_entity_id"
+)
+"""The calls table's columns in OpenCall's field order."""
+
+
 class LineExists(Exception):
     """The pool already has a line with this NUMBER (the table's unique key)."""
 
 
 def _scopes(text: str) -> tuple[str, ...]:
     return tuple(s for s in text.split(",") if s)
+
+
+_APP_COLUMNS = "id, client_id, secret, scopes, statistics_denied"
+"""The apps table's columns in App's field order."""
+
+
+def _app_of(row: tuple) -> App:
+    """An App from the first five columns of `row`, in _APP_COLUMNS order."""
+    app_id, client_id, secret, scopes, denied = row[:5]
+    return App(app_id, client_id, secret, _scopes(scopes), bool(denied))
 
 
 TOKEN_COLUMNS = "token, kind, client_id, expires, scopes"
@@ -131,8 +272,8 @@ class Store:
         with self._lock:
             if path:
                 self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
-            self._carry_over_lines()
+            self._db.executescript(_SCHEMA + _STATISTIC_SCHEMA)
+            self._migrate()
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('member_id', ?)", (secrets.token_hex(16),)
             )
@@ -142,32 +283,42 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def _carry_over_lines(self) -> None:
-        """Move lines from the table of sandboxes before `external_lines` (a demo's state
-        file survives a `git pull`), so a demo portal keeps its lines."""
+    def _migrate(self) -> None:
+        """Bring a state file written by an older sandbox up to date (a demo's state file
+        survives a `git pull`): new tables are made by the schema's CREATE IF NOT EXISTS,
+        new columns and moved rows here, in one transaction."""
         self._db.execute("BEGIN IMMEDIATE")  # two sandboxes may open one file at once
         try:
-            old = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lines'"
-            if self._db.execute(old).fetchall():
+            self._carry_over_lines()
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(apps)")]
+            if "statistics_denied" not in columns:
                 self._db.execute(
-                    "INSERT INTO external_lines (id, type, app, number, name, crm_auto_create)"
-                    f" SELECT id, '{REST_APP}', NULLIF(pool, '{WEBHOOK_POOL}'), number, name,"
-                    " crm_auto_create FROM lines"
+                    "ALTER TABLE apps ADD COLUMN statistics_denied INTEGER NOT NULL DEFAULT 0"
                 )
-                # IDs keep growing past the old table's deleted ones too: its counter moves.
-                (seq,) = self._db.execute(
-                    "SELECT MAX(seq) FROM sqlite_sequence WHERE name IN ('lines', 'external_lines')"
-                ).fetchone()
-                self._db.execute("DELETE FROM sqlite_sequence WHERE name = 'external_lines'")
-                if seq is not None:
-                    self._db.execute(
-                        "INSERT INTO sqlite_sequence VALUES ('external_lines', ?)", (seq,)
-                    )
-                self._db.execute("DROP TABLE lines")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _carry_over_lines(self) -> None:
+        """Move lines from the table of sandboxes before `external_lines`, so a demo portal
+        keeps its lines."""
+        old = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lines'"
+        if not self._db.execute(old).fetchall():
+            return
+        self._db.execute(
+            "INSERT INTO external_lines (id, type, app, number, name, crm_auto_create)"
+            f" SELECT id, '{REST_APP}', NULLIF(pool, '{WEBHOOK_POOL}'), number, name,"
+            " crm_auto_create FROM lines"
+        )
+        # IDs keep growing past the old table's deleted ones too: its counter moves.
+        (seq,) = self._db.execute(
+            "SELECT MAX(seq) FROM sqlite_sequence WHERE name IN ('lines', 'external_lines')"
+        ).fetchone()
+        self._db.execute("DELETE FROM sqlite_sequence WHERE name = 'external_lines'")
+        if seq is not None:
+            self._db.execute("INSERT INTO sqlite_sequence VALUES ('external_lines', ?)", (seq,))
+        self._db.execute("DROP TABLE lines")
 
     def _one(self, sql: str, args: tuple = ()) -> tuple | None:
         # fetchall, not fetchone: a RETURNING statement only finishes (and releases
@@ -201,10 +352,24 @@ class Store:
 
     def app(self, client_id: str) -> App | None:
         """The registered application with this client id, if any."""
-        row = self._one(
-            "SELECT id, client_id, secret, scopes FROM apps WHERE client_id = ?", (client_id,)
+        row = self._one(f"SELECT {_APP_COLUMNS} FROM apps WHERE client_id = ?", (client_id,))
+        return _app_of(row) if row else None
+
+    def app_by_id(self, app_id: int) -> App | None:
+        """The registered application with this ID (app.info's ID), if any."""
+        row = self._one(f"SELECT {_APP_COLUMNS} FROM apps WHERE id = ?", (app_id,))
+        return _app_of(row) if row else None
+
+    def deny_statistics(self, client_id: str, denied: bool) -> bool:
+        """Take "Call Statistics - View" from the application's user (or give it back);
+        False when there is no such application."""
+        return (
+            self._run(
+                "UPDATE apps SET statistics_denied = ? WHERE client_id = ?",
+                (int(denied), client_id),
+            )
+            > 0
         )
-        return App(row[0], row[1], row[2], _scopes(row[3])) if row else None
 
     def app_ids(self) -> list[str]:
         """Client ids of every registered application."""
@@ -212,13 +377,15 @@ class Store:
             return [r[0] for r in self._db.execute("SELECT client_id FROM apps ORDER BY id")]
 
     def remove_app(self, client_id: str) -> bool:
-        """Uninstall: the application, its tokens and all of its lines go."""
+        """Uninstall: the application, its tokens, its event handlers and all of its lines go."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 gone = self._db.execute("DELETE FROM apps WHERE client_id = ?", (client_id,))
                 self._db.execute("DELETE FROM tokens WHERE client_id = ?", (client_id,))
                 self._db.execute("DELETE FROM external_lines WHERE app = ?", (client_id,))
+                # CRestUtil::cleanApp drops its handlers; the call history stays.
+                self._db.execute("DELETE FROM rest_event WHERE app = ?", (client_id,))
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -243,16 +410,16 @@ class Store:
 
     def token_with_app(self, token: str, kind: str) -> tuple[Token, App] | None:
         """An issued token and its application in one query: every REST call needs both."""
+        columns = ", ".join(f"a.{column.strip()}" for column in _APP_COLUMNS.split(","))
         row = self._one(
-            "SELECT t.token, t.kind, t.client_id, t.expires, t.scopes, a.id, a.secret, a.scopes"
+            f"SELECT t.token, t.kind, t.client_id, t.expires, t.scopes, {columns}"
             " FROM tokens t JOIN apps a ON a.client_id = t.client_id"
             " WHERE t.token = ? AND t.kind = ?",
             (token, kind),
         )
         if row is None:
             return None
-        issued = _token(row)
-        return issued, App(row[5], issued.client_id, row[6], _scopes(row[7]))
+        return _token(row), _app_of(row[5:])
 
     def take_token(self, token: str, kind: str) -> Token | None:
         """Remove and return a single-use token; of two racing callers only one gets it."""
@@ -357,3 +524,104 @@ class Store:
             " AND crm_auto_create = 'Y'",
             (_app(pool),),
         )
+
+    # Event handlers
+
+    def bind_event(self, client_id: str, event: str, handler: str, user_id: int) -> bool:
+        """Bind a handler; False when this very one is bound already (the table refuses a
+        second row of the same application, event, handler and user)."""
+        try:
+            self._run(
+                "INSERT INTO rest_event (app, event_name, event_handler, user_id)"
+                " VALUES (?, ?, ?, ?)",
+                (client_id, event, handler, user_id),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def unbind_events(
+        self, client_id: str, event: str, handler: str | None, user_id: int | None
+    ) -> int:
+        """Remove the application's handlers of `event` (only `handler`'s, and only
+        `user_id`'s, when given); how many went."""
+        sql, args = "DELETE FROM rest_event WHERE app = ? AND event_name = ?", [client_id, event]
+        for column, value in (("event_handler", handler), ("user_id", user_id)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        return self._run(sql, tuple(args))
+
+    def handlers(self, client_id: str) -> list[Handler]:
+        """The application's handlers in the order they were bound."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT event_name, event_handler, user_id FROM rest_event WHERE app = ?"
+                " ORDER BY id",
+                (client_id,),
+            ).fetchall()
+        return [Handler(*row) for row in rows]
+
+    # Calls in progress
+
+    def add_call(self, call: OpenCall) -> None:
+        """Record a registered call until it is finished."""
+        marks = ", ".join("?" * len(_CALL_COLUMNS.split(",")))
+        self._run(
+            f"INSERT INTO voximplant_call ({_CALL_COLUMNS}) VALUES ({marks})",
+            tuple(vars(call).values()),
+        )
+
+    def call(self, call_id: str) -> OpenCall | None:
+        """The registered, unfinished call with this CALL_ID."""
+        row = self._one(
+            f"SELECT {_CALL_COLUMNS} FROM voximplant_call WHERE call_id = ?", (call_id,)
+        )
+        return OpenCall(*row) if row else None
+
+    def recent_call(self, like: OpenCall, since: float) -> OpenCall | None:
+        """An unfinished call registered after `since` by the same application and user,
+        with the same other party, type, line and external call ID (None: any), which
+        Rest\\Helper::registerExternalCall answers with instead of a new call."""
+        sql = (
+            f"SELECT {_CALL_COLUMNS} FROM voximplant_call WHERE user_id = ? AND caller_id = ?"
+            " AND incoming = ? AND rest_app_id IS ? AND date_create > ?"
+        )
+        args: list[object] = [like.user_id, like.caller_id, like.incoming, like.rest_app_id, since]
+        for column, value in (
+            ("external_line_id", like.external_line_id),
+            ("external_call_id", like.external_call_id),
+        ):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        row = self._one(sql + " ORDER BY id LIMIT 1", tuple(args))
+        return OpenCall(*row) if row else None
+
+    def delete_call(self, call_id: str) -> None:
+        """Forget a finished call."""
+        self._run("DELETE FROM voximplant_call WHERE call_id = ?", (call_id,))
+
+    # Call history
+
+    def add_statistic(self, row: dict[str, object]) -> int:
+        """Write a finished call's row (keys from STATISTIC_COLUMNS); its new ID."""
+        unknown = set(row) - set(STATISTIC_COLUMNS) - {"ID"}
+        assert not unknown, unknown
+        names = ", ".join(name.lower() for name in row)
+        marks = ", ".join("?" * len(row))
+        with self._lock:
+            cursor = self._db.execute(
+                f"INSERT INTO voximplant_statistic ({names}) VALUES ({marks})", tuple(row.values())
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def statistics(self) -> list[dict[str, object]]:
+        """Every row of the call history, by ID, keyed by STATISTIC_COLUMNS."""
+        names = ", ".join(name.lower() for name in STATISTIC_COLUMNS)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {names} FROM voximplant_statistic ORDER BY id"
+            ).fetchall()
+        return [dict(zip(STATISTIC_COLUMNS, row, strict=True)) for row in rows]

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-_ZONE = datetime.now().astimezone().tzinfo
-"""The machine's time zone, as a portal reports its own (read once: it costs per call)."""
-
-
-def _atom(moment: float) -> str:
-    return datetime.fromtimestamp(moment, _ZONE).isoformat(timespec="seconds")
+from .dates import iso
 
 
 def time_block(
@@ -21,8 +14,8 @@ def time_block(
         "finish": round(finish, 6),
         "duration": round(finish - start, 6),
         "processing": round(processing, 6),
-        "date_start": _atom(start),
-        "date_finish": _atom(finish),
+        "date_start": iso(start),
+        "date_finish": iso(finish),
         "operating_reset_at": reset_at,
         "operating": operating,
     }

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -88,10 +88,19 @@ class LinesApi:
     Keep one instance per portal for the life of the process: the cache lives here.
     """
 
-    def __init__(self, client: RestClient, *, writes: Coalescer | None = None) -> None:
-        """`writes` defaults to a Coalescer of `client` (tests pass one that they steer)."""
+    def __init__(
+        self,
+        client: RestClient,
+        *,
+        writes: Coalescer | None = None,
+        on_first_list: Callable[[Mapping[str, Line]], None] = lambda lines: None,
+    ) -> None:
+        """`writes` defaults to a Coalescer of `client` (tests pass one that they steer).
+        `on_first_list` sees the lines once, after the first `get` (the Pulumi layer says
+        what a run should know about them then)."""
         self._client = client
         self._writes = writes if writes is not None else Coalescer(client)
+        self._on_first_list: Callable[[Mapping[str, Line]], None] | None = on_first_list
         self._lock = threading.Lock()
         self._lines: dict[str, Line] | None = None
         self._fetches_started = 0
@@ -132,6 +141,8 @@ class LinesApi:
             asked_after = self._fetches_started
         failures_seen = self._fetches_failed
         self._usable()
+        first: Mapping[str, Line] | None = None
+        announce = None
         with self._lock:
             if self._lines is None or (fresh and self._cache_fetch <= asked_after):
                 if self._fetches_failed > failures_seen and self._failure is not None:
@@ -151,7 +162,12 @@ class LinesApi:
                         line.crm_auto_create is not None for line in self._lines.values()
                     )
                 self._cache_fetch = fetch
+                if self._on_first_list is not None:  # taken under the lock: said once
+                    announce, self._on_first_list = self._on_first_list, None
+                    first = MappingProxyType(dict(self._lines))
             yield self._lines
+        if announce is not None and first is not None:
+            announce(first)
 
     def list(self, *, fresh: bool = False) -> Mapping[str, Line]:
         """Every line of the application by NUMBER (a read-only snapshot); one `get`

@@ -153,8 +153,10 @@ class RestClient:
         *,
         idempotent: bool = True,
         slot_taken: bool = False,
+        whole: bool = False,
     ) -> Any:
-        """Run `method` and return its `result`.
+        """Run `method` and return its `result` (`whole`: the whole reply, for a list
+        method's `total` and `next` beside it).
 
         `idempotent=False` (add) is repeated only after failures that prove nothing
         was applied; an ambiguous one (read timeout, dropped connection, 500) is
@@ -169,7 +171,8 @@ class RestClient:
             slot_taken = False
             token = self._auth.token()
             try:
-                return self._exchange(method, params, token, attempts)
+                reply = self._exchange(method, params, token, attempts)
+                return reply if whole else reply["result"]
             except ExpiredToken:
                 if renewed:
                     raise
@@ -191,7 +194,7 @@ class RestClient:
 
     def _exchange(
         self, method: str, params: Mapping[str, Any], token: str | None, attempts: Attempts
-    ) -> Any:
+    ) -> dict[str, Any]:
         """One logical request: POST, following the portal's redirects with the same body.
 
         Each POST is bounded by the time the operation has left, and is not sent at
@@ -294,13 +297,16 @@ class RestClient:
             )
         return target
 
-    def _result(self, method: str, params: Mapping[str, Any], response: requests.Response) -> Any:
+    def _result(
+        self, method: str, params: Mapping[str, Any], response: requests.Response
+    ) -> dict[str, Any]:
+        """The reply of a success (it holds `result`), else the classified error raised."""
         try:
             body = response.json()
         except ValueError:
             body = None
         if response.status_code == 200 and isinstance(body, dict) and "error" not in body:
             if "result" in body:
-                return body["result"]
+                return body
             raise ServerFault(method, 200, "", "a reply without result")
         raise classify(method, response.status_code, body, str(params.get("NUMBER", "")))

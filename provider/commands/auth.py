@@ -19,7 +19,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from provider import portals
+from provider.bitrix24 import application
 from provider.bitrix24 import auth as credentials
+from provider.bitrix24.application import Application
 from provider.bitrix24.auth import AuthInfo
 from provider.bitrix24.errors import Bitrix24Error, CredentialsError, InputError
 from provider.stack import stackfile
@@ -43,11 +45,13 @@ def run(args: argparse.Namespace) -> int:
             info = credentials.authorise(config, os.environ, *read_code(args.stray))
         else:
             before = credentials.chain_refreshed_at(config, os.environ)
-            info = check(args, config)
+            info, app = check(args, config)
     except Bitrix24Error as err:
         print(f"auth: {err}", file=sys.stderr)
         return 1
     show(info)
+    if not args.code and info.mode == "oauth":
+        show_application(app, info.portal)
     if not args.code and info.mode == "oauth":
         chain_age(before, info.refreshed_at, time.time())
     if info.mode == "oauth" and "telephony" not in info.scope.split(","):
@@ -89,8 +93,11 @@ def read_code(stray: str | None) -> tuple[str, str | None]:
     return text, server_domain
 
 
-def check(args: argparse.Namespace, config: Mapping[str, str]) -> AuthInfo:
-    """Ask the portal who we are (its `scope` method), connecting as the provider would.
+def check(
+    args: argparse.Namespace, config: Mapping[str, str]
+) -> tuple[AuthInfo, Application | None]:
+    """Ask the portal who we are (its `scope` method) and, for an application, which one
+    (`app.info`, `event.get`), connecting as the provider would.
 
     The portal is --portal, else the stack file's, else the one the credentials name
     (after `auth --code`, before any stack file exists)."""
@@ -101,7 +108,9 @@ def check(args: argparse.Namespace, config: Mapping[str, str]) -> AuthInfo:
     portal = portal or credentials.known_portal(config, os.environ)
     if portal is None:
         raise InputError("portal", "is unknown: the credentials do not name it", PORTAL_FIX)
-    return portals.client_for(portal, config, os.environ).check()
+    client = portals.client_for(portal, config, os.environ)
+    info = client.check()
+    return info, application.who(client) if info.mode == "oauth" else None
 
 
 def stack_config(stack: str) -> dict[str, str]:
@@ -141,6 +150,18 @@ def show(info: AuthInfo) -> None:
     print(f"credential  {info.mode}, {who}")
     print(f"scope       {info.scope or 'unknown'}")
     print(f"access      {expires}")
+
+
+def show_application(app: Application | None, portal: str) -> None:
+    """Which application the lines belong to, and whether calls reach them."""
+    if app is None:
+        return
+    handles = {True: "handled", False: "NOT handled", None: "unknown (event.get refused)"}
+    print(f"application ID {app.id}, code {app.code or 'unknown'}")
+    print(f"calls       {application.EVENT} {handles[app.handles_calls]}")
+    warning = app.no_handler_warning(portal)
+    if warning:
+        print(f"auth: warning: {warning}", file=sys.stderr)
 
 
 def chain_age(before: float | None, after: float | None, now: float) -> None:

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from provider import portals
-from provider.bitrix24 import rules
+from provider.bitrix24 import application, rules
 from provider.bitrix24.auth import known_portal
 from provider.bitrix24.errors import Bitrix24Error, InputError
 from provider.bitrix24.lines import LinesApi
@@ -59,7 +59,14 @@ def export(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
     target = _target(args)
     existing = _existing(target, args)
     portal = _portal(args.portal, existing, config, environ)
-    found = LinesApi(portals.client_for(portal, config, environ)).list()
+    client = portals.client_for(portal, config, environ)
+    found = LinesApi(client).list()
+    try:
+        warning = application.who(client).no_handler_warning(portal)
+    except Bitrix24Error as err:  # the lines are what was asked for; this is only a warning
+        warning = f"could not tell which application this is: {err}"
+    if warning:
+        note(f"warning: {warning}")
     declared, refused = stacktext.entries(found.values())
     for line in refused:
         note(
@@ -73,7 +80,9 @@ def export(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
         raise InputError(
             "portal",
             f"{portal} holds no line this application can manage",
-            "declare new lines in a stack file instead (see stacks/sandbox.yaml)",
+            "if your PBX integration's lines should be here, authorise as the application it"
+            " registers calls through (docs/real-portal.md, 'Which application'); else"
+            " declare new lines in a stack file (see stacks/sandbox.yaml)",
         )
     else:
         text = stacktext.render(portal, declared, preamble=PREAMBLE)

@@ -1,7 +1,9 @@
 """`python -m provider plan`: a pull-request comment from `pulumi preview --json`.
 
 It reads only the preview's output, never the stack file, the portal or a
-credential, so it runs in the same secret-free job as the preview.
+credential, so it runs in the preview job, which holds no Bitrix24 secret.
+With `--applied` it reads `pulumi up --json` instead and writes the report of what
+the merge's run did, for the pull request that brought the commit.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from provider.plan import changes, markdown
+from provider.plan import applied, changes, markdown, report
 
 MIN_LIMIT = 1_000
 
@@ -31,6 +33,13 @@ def add_plan(verbs: argparse._SubParsersAction) -> None:
         nargs="*",
         metavar="PREVIEW.json",
         help="output of `pulumi preview --json`, one per stack; default or -: stdin",
+    )
+    parser.add_argument(
+        "--applied",
+        action="store_true",
+        help="the files are the output of `pulumi up --json`: write what each run applied "
+        "(and, when it stopped, its message) rather than a plan; a file beside one, named "
+        "for it with .log for .json, holds the run's stderr, the message when it printed no JSON",
     )
     parser.add_argument(
         "--limit",
@@ -55,7 +64,7 @@ def _limit(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """Print the comment; 0 even when a preview failed: the comment says so, the preview's
     own exit code fails the job."""
-    plans = []
+    texts = []
     for source in args.files or ["-"]:
         if source == "-":
             text = sys.stdin.read()
@@ -65,6 +74,20 @@ def run(args: argparse.Namespace) -> int:
             except OSError as err:
                 print(f"plan: cannot read {source}: {err.strerror}", file=sys.stderr)
                 return 1
-        plans.append(changes.load(source, text))
-    sys.stdout.write(markdown.render(plans, args.limit))
+        texts.append((source, text))
+    if args.applied:
+        runs = [applied.load(source, text, stderr=_log(source)) for source, text in texts]
+        sys.stdout.write(report.render(runs, args.limit))
+    else:
+        plans = [changes.load(source, text) for source, text in texts]
+        sys.stdout.write(markdown.render(plans, args.limit))
     return 0
+
+
+def _log(source: str) -> str:
+    """The stderr a pipeline kept beside `source` (dev.json: dev.log), or nothing."""
+    path = Path(source).with_suffix(".log")
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if source != "-" else ""
+    except OSError:
+        return ""

@@ -16,12 +16,19 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 LINE_TYPE = "pulumi-python:dynamic/bitrix24:ExternalLine"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's "known after apply" sentinel
+PROVIDER_WARNING = "bitrix24 WARNING: "
+"""How the provider's log lines start on its stderr (provider.portals), which the engine
+passes on as `info#err`."""
+USAGE = "in-use guard: "
+"""How the program's in-use guard (provider.callcheck) starts what it says of each line it
+would delete, in an info line of the run: the plan reads only Pulumi's JSON, so this text
+is the contract."""
 # The engine's own lines after a program or provider error: they add nothing to the error.
 ENGINE_ECHOES = (
     "an unhandled error occurred: program exited with non-zero exit code",
@@ -109,6 +116,8 @@ class StackPlan:
     unchanged: int = 0
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()  # the program's or the engine's, e.g. a safety guard's
+    calls: Mapping[str, str] = field(default_factory=dict)
+    """What the in-use guard said of each line to be deleted, by number (see USAGE)."""
 
     @property
     def failed(self) -> bool:
@@ -175,8 +184,28 @@ def from_preview(data: Mapping[str, Any], fallback_stack: str, cwd: Path) -> Sta
         changes=tuple(changes),
         unchanged=_unchanged(data, steps),
         errors=tuple(_errors(diagnostics, cwd)),
-        warnings=tuple(_messages(diagnostics, "warning", cwd)),
+        warnings=(*_messages(diagnostics, "warning", cwd), *_provider_warnings(diagnostics, cwd)),
+        calls=_calls(_messages(diagnostics, "info", cwd)),
     )
+
+
+def _provider_warnings(diagnostics: Iterable[Any], cwd: Path) -> list[str]:
+    """The provider's warnings: it has no engine to log to, so they arrive as its stderr."""
+    return [
+        text.removeprefix(PROVIDER_WARNING)
+        for text in _messages(diagnostics, "info#err", cwd)
+        if text.startswith(PROVIDER_WARNING)
+    ]
+
+
+def _calls(infos: Iterable[str]) -> dict[str, str]:
+    """The in-use guard's word on each line to be deleted: `in-use guard: NUMBER: text`."""
+    said = {}
+    for text in infos:
+        number, sep, what = text.removeprefix(USAGE).partition(": ")
+        if text.startswith(USAGE) and sep:
+            said[number] = what
+    return said
 
 
 def _change(step: Mapping[str, Any]) -> LineChange | None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from provider.plan.changes import Kind, LineChange, StackPlan
 
 LIMIT = 65_000  # GitHub refuses comments over 65,535 characters; leave room for a footer
 OPEN_ROWS = 25  # a longer table starts folded, so the comments around it stay readable
+NOT_SAID = "calls checked when the change is applied"  # a preview whose program said nothing
 ERROR_CHARS = 4_000  # per error: a runaway message must not push the table out
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
 
@@ -36,17 +37,23 @@ def render(plans: Sequence[StackPlan], limit: int = LIMIT) -> str:
     largest that fits); headings, banners, summaries and errors always stay.
     """
     most = max((len(plan.changes) for plan in plans), default=0)
-    text = _render(plans, most)
+    return fit(lambda rows: _render(plans, rows), most, limit)
+
+
+def fit(build: Callable[[int], str], most: int, limit: int) -> str:
+    """`build(rows)` with the most rows per table (at most `most`) that keeps it within
+    `limit` characters; cut with a note when even no rows are too many."""
+    text = build(most)
     if len(text) <= limit:
         return text
     low, high = 0, most
     while low < high:
         rows = (low + high + 1) // 2
-        if len(_render(plans, rows)) <= limit:
+        if len(build(rows)) <= limit:
             low = rows
         else:
             high = rows - 1
-    text = _render(plans, low)
+    text = build(low)
     if len(text) > limit:  # too many stacks for one comment even without tables
         note = "\n\n_Cut here: the comment size limit. Split the stacks into several comments._\n"
         text = text[: limit - len(note)] + note
@@ -72,6 +79,8 @@ def _section(plan: StackPlan, rows: int) -> list[str]:
     parts = [f"### Bitrix24 lines: stack {_code(plan.stack)}{where}"]
     if plan.destructive:
         parts.append(_banner(plan))
+    if plan.count(Kind.DELETE):
+        parts.append(_calls(plan))
     parts.extend(_quoted("[!NOTE]", warning[:ERROR_CHARS]) for warning in plan.warnings)
     if plan.portal_moves:
         old, new = plan.portal_moves
@@ -104,13 +113,32 @@ def _banner(plan: StackPlan) -> str:
     what, why = [], []
     if deleted:
         what.append(f"deletes {_lines(deleted)}")
-        why.append("calls to a deleted number no longer reach Bitrix24")
+        why.append(
+            "a deleted line's name and CRM flag are lost, and the PBX integration's next call on"
+            " that number makes the line again, nameless"
+        )
     if replaced:
         what.append(f"replaces {_lines(replaced)}")
         why.append("a replaced line is deleted and added again, with a new ID")
     return (
         f"> [!WARNING]\n> **This plan {' and '.join(what)}**: {'; '.join(why)}. "
         "Check those rows before merging."
+    )
+
+
+def _calls(plan: StackPlan) -> str:
+    """Each deleted line's calls, as the in-use guard found them or will look them up."""
+    rows = [
+        f"- {_code(change.number)}: {_text(plan.calls.get(change.number, NOT_SAID))}"
+        for change in plan.changes
+        if change.kind is Kind.DELETE
+    ]
+    return "\n".join(
+        [
+            "**Calls on the lines it deletes** (the in-use guard stops `pulumi up` before any"
+            " change when one carried calls and `retire:` does not list it):",
+            *rows,
+        ]
     )
 
 

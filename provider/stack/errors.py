@@ -1,4 +1,4 @@
-"""The stack layer's errors: a bad stack file, and a run the mass-delete guard stops.
+"""The stack layer's errors: a bad stack file, and a run a guard stops.
 
 They extend InputError of provider.bitrix24.errors, where the whole tree is drawn, so a
 caller that catches InputError (the program, the provider's check) catches these too.
@@ -7,8 +7,12 @@ caller that catches InputError (the program, the provider's check) catches these
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from provider.bitrix24.errors import InputError
+
+if TYPE_CHECKING:  # `validate` must not import the HTTP client that calls.py brings
+    from provider.bitrix24.calls import Usage
 
 
 class StackFileError(InputError):
@@ -66,6 +70,21 @@ class UnsafeChange(InputError):
         self.existing = existing
         self.deleted = deleted
         self.replaced = replaced
+        InputError.__init__(self, "lines", reason, fix)
+        self.args = (f"{path}: lines: {reason}. Fix: {fix}",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class LinesInUse(InputError):
+    """The in-use guard stopped a run: lines it would delete carried calls lately
+    (provider.stack.inuse). `busy` holds each such line's usage, `days` the window."""
+
+    def __init__(self, path: str, busy: tuple[Usage, ...], days: int, reason: str, fix: str):
+        self.path = path
+        self.busy = busy
+        self.days = days
         InputError.__init__(self, "lines", reason, fix)
         self.args = (f"{path}: lines: {reason}. Fix: {fix}",)
 

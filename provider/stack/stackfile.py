@@ -17,14 +17,15 @@ from typing import TypeVar
 
 from provider.bitrix24 import rules
 from provider.bitrix24.errors import InputError
-from provider.stack import guard
+from provider.stack import guard, inuse
 from provider.stack.errors import StackFileError
 from provider.stack.errors import StackFileErrors as StackFileErrors  # callers import it here
+from provider.stack.inuse import Retired
 from provider.stack.yamlsource import MappingNode, Node, Scalar, SequenceNode, read, to_data
 
 MAX_LINES = 2_000  # entries in one stack file; far above any real portal's lines
 
-TOP_KEYS = ("portal", "adopt", "allow_deletes", "lines")
+TOP_KEYS = ("portal", "adopt", "allow_deletes", "in_use_guard", "retire", "lines")
 LINE_KEYS = ("number", "name", "crm_auto_create", "adopt", "protect")
 EXAMPLE_NUMBER = rules.EXAMPLE_NUMBER
 
@@ -52,6 +53,8 @@ class PortalSpec:
     portal: str
     lines: tuple[LineSpec, ...]
     allow_deletes: guard.Allowance | None = None  # the mass-delete guard's override, if any
+    in_use_days: int | None = inuse.DEFAULT_DAYS  # the in-use guard's window; None: off
+    retire: tuple[Retired, ...] = ()  # numbers the in-use guard lets go though they carry calls
 
 
 def stack_path(stack_name: str, root: str | Path, *, must_exist: bool = True) -> Path:
@@ -120,10 +123,72 @@ class _Checker:
         if "allow_deletes" in keys:
             node = keys["allow_deletes"]
             allowance = self._rule(node, guard.allow_deletes, to_data(node))
+        days: int | None = inuse.DEFAULT_DAYS
+        if "in_use_guard" in keys:
+            node = keys["in_use_guard"]
+            days = self._rule(node, inuse.window, to_data(node))  # None: off (or an error)
         lines = self._lines(root, keys.get("lines"), bool(adopt), "lines" in suggested)
-        if portal is None or lines is None:
+        retire = self._retire(keys.get("retire"))
+        if portal is None or lines is None or retire is None:
             return None
-        return PortalSpec(self.path, portal, lines, allowance)
+        return PortalSpec(self.path, portal, lines, allowance, days, retire)
+
+    def _retire(self, node: Node | None) -> tuple[Retired, ...] | None:
+        """`retire:`, a list of quoted numbers no longer declared; None after an error.
+
+        Read after `lines:`, so a number still declared can name the line that declares it.
+        """
+        if node is None or (isinstance(node, Scalar) and node.plain and not node.text):
+            return ()
+        example = f'write retire: as a list such as - "{EXAMPLE_NUMBER}"'
+        if not isinstance(node, SequenceNode):
+            self._fail(node, "retire", f"must be a list of numbers, got {_what(node)}", example)
+            return None
+        retired: dict[str, int] = {}
+        ok = True
+        for entry in node.items:
+            number = self._retired(entry, retired)
+            if number is None:
+                ok = False
+            else:
+                retired[number] = entry.line
+        return tuple(Retired(number, line) for number, line in retired.items()) if ok else None
+
+    def _retired(self, entry: Node, seen: dict[str, int]) -> str | None:
+        """One `retire:` entry's number, checked against the file; None after an error."""
+        if not isinstance(entry, Scalar) or entry.plain:
+            shown = entry.text if isinstance(entry, Scalar) else "..."
+            self._fail(
+                entry,
+                "retire",
+                f"each entry must be a quoted number, got {_what(entry)}",
+                f'quote it: - "{shown}"',
+            )
+            return None
+        try:
+            number = rules.number(entry.text)
+        except InputError as err:
+            self._fail(entry, "retire", err.reason, err.fix)
+            return None
+        if number in seen:
+            self._fail(
+                entry,
+                "retire",
+                f"{number!r} is listed twice, on lines {seen[number]} and {entry.line}",
+                "remove one of the two entries",
+            )
+            return None
+        if number in self.numbers:
+            self._fail(
+                entry,
+                "retire",
+                f"{number!r} is still declared under lines: (line {self.numbers[number]}), so"
+                " nothing would retire it",
+                f"to delete the line, remove its entry on line {self.numbers[number]}; to keep"
+                " it, remove it from retire:",
+            )
+            return None
+        return number
 
     def _lines(
         self, root: MappingNode, node: Node | None, adopt: bool, suggested: bool

@@ -2,9 +2,12 @@
 """A stand-in for the `gh` CLI, for the few calls the GitHub workflow makes.
 
 GitHub is not reachable from the tests, so this keeps a pull request's comments
-and the environments' secrets in a JSON file (FAKE_GH_STATE) and answers:
+(one list for every pull request, whose number is checked against `pr` when set), the
+pull requests each commit came with (`pulls`, by commit) and the environments' secrets
+in a JSON file (FAKE_GH_STATE), and answers:
 
     gh api --paginate repos/R/issues/N/comments --jq EXPR      (EXPR run by the real jq)
+    gh api repos/R/commits/SHA/pulls --jq EXPR                 the pull requests of a commit
     gh api --method POST repos/R/issues/N/comments -F body=@FILE
     gh api --method PATCH repos/R/issues/comments/ID -F body=@FILE
     gh secret set NAME --env ENV --repo R                      (the value on stdin)
@@ -44,15 +47,16 @@ def handle(state: dict, argv: list[str]) -> int:
     method = argv[argv.index("--method") + 1] if "--method" in argv else "GET"
     path = next(arg for arg in argv[1:] if arg.startswith("repos/"))
     comments = state.setdefault("comments", [])
-    if method == "GET" and re.fullmatch(r"repos/[^/]+/[^/]+/issues/\d+/comments", path):
-        expr = argv[argv.index("--jq") + 1]
-        jq = subprocess.run(
-            ["jq", "-r", expr], input=json.dumps(comments), capture_output=True, text=True
-        )
-        sys.stdout.write(jq.stdout)
-        return jq.returncode
+    issue = re.fullmatch(r"repos/[^/]+/[^/]+/issues/(\d+)/comments", path)
+    if issue and str(state.get("pr", issue.group(1))) != issue.group(1):
+        print(f"fake gh: HTTP 404: no pull request {issue.group(1)}", file=sys.stderr)
+        return 1
+    if method == "GET" and issue:
+        return jq(argv, comments)
+    if method == "GET" and (commit := re.fullmatch(r"repos/[^/]+/[^/]+/commits/(\w+)/pulls", path)):
+        return jq(argv, state.get("pulls", {}).get(commit.group(1), []))
     body = Path(argv[argv.index("-F") + 1].removeprefix("body=@")).read_text()
-    if method == "POST" and re.fullmatch(r"repos/[^/]+/[^/]+/issues/\d+/comments", path):
+    if method == "POST" and issue:
         comments.append({"id": 1000 + len(comments), "body": body})
         return 0
     if method == "PATCH" and (found := re.fullmatch(r"repos/.+/issues/comments/(\d+)", path)):
@@ -60,6 +64,17 @@ def handle(state: dict, argv: list[str]) -> int:
         comment["body"] = body
         return 0
     return unknown(argv)
+
+
+def jq(argv: list[str], data: object) -> int:
+    """What `gh api ... --jq EXPR` prints: the real jq's output on `data`."""
+    expr = argv[argv.index("--jq") + 1]
+    done = subprocess.run(
+        ["jq", "-r", expr], input=json.dumps(data), capture_output=True, text=True
+    )
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    return done.returncode
 
 
 def unknown(argv: list[str]) -> int:

@@ -4,6 +4,7 @@
     POST /api/v4/projects/P/merge_requests/M/notes        body=... adds one
     PUT  /api/v4/projects/P/merge_requests/M/notes/ID     body=... edits one
     PUT  /api/v4/projects/P/variables/NAME                value=..., filter[environment_scope]=...
+    GET  /api/v4/projects/P/repository/commits/SHA/merge_requests    the commit's merge requests
 
 Each request must carry the PRIVATE-TOKEN the test expects for it; anything else is
 a 404, so a changed call in the CI file is seen.
@@ -25,6 +26,7 @@ class FakeGitLab:
         self.tokens = tokens  # "notes" and "variables": the token each kind of call needs
         self.notes: list[dict] = []
         self.variables: dict[str, str] = {}
+        self.merge_requests: dict[str, list[dict]] = {}  # by commit: [{"iid", "state"}]
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -62,10 +64,15 @@ class FakeGitLab:
                     r"/api/v4/projects/\d+/merge_requests/\d+/notes(?:/(\d+))?", path
                 )
                 variable = re.fullmatch(r"/api/v4/projects/\d+/variables/(\w+)", path)
-                kind = "notes" if notes else "variables" if variable else None
+                commit = re.fullmatch(
+                    r"/api/v4/projects/\d+/repository/commits/(\w+)/merge_requests", path
+                )
+                kind = "notes" if notes or commit else "variables" if variable else None
                 if kind is None or self.headers.get("PRIVATE-TOKEN") != fake.tokens[kind]:
                     return self.reply(404, {"message": "404 Not Found"})
                 form = self.form()
+                if commit and method == "GET":
+                    return self.reply(200, fake.merge_requests.get(commit.group(1), []))
                 if notes and method == "GET":
                     return self.reply(200, fake.notes)
                 if notes and method == "POST" and not notes.group(1):

@@ -35,15 +35,15 @@ def test_the_gitlab_scripts_pass_shellcheck(name: str, tmp_path: Path) -> None:
         (
             "actionlint",
             GITHUB,
-            ("needs.stacks.outputs.stacks", "needs.stacks.outputs.stack"),
-            "stack",
+            ("needs.stacks.outputs.lanes", "needs.stacks.outputs.lane"),
+            "lane",
         ),
         ("github", GITHUB, ("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"), "runs_on"),
         ("gitlab", GITLAB, ("strategy: depend", "strategy: sometimes"), "sometimes"),
         (
             "actionlint",
             GITHUB,
-            ('validate "stacks/$STACK.yaml"', "validate stacks/$STACK.yaml"),
+            ('validate "stacks/$stack.yaml"', "validate stacks/$stack.yaml"),
             "SC2086",
         ),
     ],

@@ -19,6 +19,7 @@ APP, SECRET = "local.cli", "cli-secret-never-printed"
 def portal():
     with Sandbox(rate=0) as sb:
         sb.add_app(APP, SECRET)
+        sb.bind_event(APP)  # set up as the guides say: its handler takes the calls
         yield sb
 
 

@@ -83,3 +83,56 @@ def test_an_unknown_base_is_one_message(repo):
     assert result.returncode == 1
     assert result.stderr.startswith("changed: git could not compare no-such-commit with HEAD: ")
     assert "Traceback" not in result.stderr
+
+
+def config(root: Path, stack: str, client_id: str, oauth: str | None = None) -> None:
+    values = {"bitrix24:clientId": client_id, **({"bitrix24:oauthServer": oauth} if oauth else {})}
+    (root / f"Pulumi.{stack}.yaml").write_text(json.dumps({"config": values}))
+
+
+def test_stacks_sharing_a_token_chain_share_one_lane(repo):
+    """One application (and OAuth server) has one refresh token: its stacks run in one job,
+    one after another; a stack whose config names no application is a lane of its own."""
+    root, _ = repo
+    config(root, "a", "local.shared")
+    config(root, "c", "local.shared", "https://oauth.bitrix.info/")  # the default, written out
+    config(root, "dev-tokyo", "local.tokyo", "https://oauth.bitrix24.tech")
+    result = changed(root, "", "--lanes", "1")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        [
+            {"chain": "b", "stacks": "b"},
+            {"chain": "local.shared", "stacks": "a c"},
+            {"chain": "local.tokyo", "stacks": "dev-tokyo"},
+        ]
+    ]
+
+
+def test_one_application_with_two_oauth_servers_is_one_message(repo):
+    root, _ = repo
+    config(root, "a", "local.shared")
+    config(root, "b", "local.shared", "https://oauth.bitrix24.tech")
+    result = changed(root, "", "--lanes", "1")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "changed: stacks a and b name the application local.shared with two OAuth servers "
+        "(oauth.bitrix.info, oauth.bitrix24.tech), but one application has one. Fix: write the "
+        "same bitrix24:oauthServer in Pulumi.a.yaml and Pulumi.b.yaml\n"
+    )
+
+
+def test_300_lanes_come_in_chunks_of_256_and_too_many_is_one_message(tmp_path: Path):
+    """GitHub starts at most 256 jobs from one matrix: lane 257 goes to the second job."""
+    (tmp_path / "stacks").mkdir()
+    for i in range(300):
+        (tmp_path / "stacks" / f"portal-{i:03}.yaml").write_text("")
+    result = changed(tmp_path, "", "--lanes", "2")
+    assert result.returncode == 0, result.stderr
+    first, second = json.loads(result.stdout)
+    assert (len(first), len(second)) == (256, 44)
+    assert first[0] == {"chain": "portal-000", "stacks": "portal-000"}
+    assert second[0] == {"chain": "portal-256", "stacks": "portal-256"}
+    assert json.loads(changed(tmp_path, "", "--lanes", "3").stdout)[2] == []  # always 3 lists
+    refused = changed(tmp_path, "", "--lanes", "1")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("changed: 300 lanes (token chains) do not fit 1 matrix job")

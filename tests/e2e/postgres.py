@@ -114,6 +114,21 @@ class PostgresServer:
         self._psql("postgres", f'CREATE DATABASE "{name}"')
         return f"postgres://{USER}:{self.password}@{HOST}:{self.port}/{name}?sslmode=disable"
 
+    def reader(self, database: str, url: str) -> str:
+        """A role that may only read `database`'s tables (roles are the server's: one per
+        database), and `url` rewritten to log in as it: what a pipeline's preview job is
+        given (docs/pipelines.md, "Least privilege")."""
+        role = f"{database}_reader"
+        password = secrets.token_hex(16)
+        for sql in (
+            f"CREATE ROLE {role} LOGIN PASSWORD '{password}'",
+            f'GRANT CONNECT ON DATABASE "{database}" TO {role}',
+            f"GRANT USAGE ON SCHEMA public TO {role}",
+            f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+        ):
+            self._psql(database, sql)
+        return url.replace(f"{USER}:{self.password}@", f"{role}:{password}@")
+
     def query(self, database: str, sql: str) -> list[str]:
         """The rows `sql` returns in `database`, one line each, columns joined by `|`."""
         return self._psql(database, sql).stdout.splitlines()

@@ -49,6 +49,11 @@ def test_reads_in_one_process_cost_one_get(stack: Stack, hosts: Callable[..., Ho
     assert [r[0] for r in reads] == [c[0] for c in created]
     assert [r[1] for r in reads] == [c[1] for c in created]
     assert [e["method"] for e in stack.log()] == [GET]
+    # and one look at whose lines these are, beside that first get, not per read
+    assert sorted(e["method"] for e in stack.sb.request_log() if e["method"] != GET) == [
+        "app.info",
+        "event.get",
+    ]
 
 
 def test_update_sends_only_the_changed_name(stack: Stack, host: Host) -> None:

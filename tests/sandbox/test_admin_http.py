@@ -80,3 +80,24 @@ def test_admin_errors_are_readable(portal: Portal) -> None:
     assert unknown.status_code == 400 and "secret" in unknown.json()["error_description"]
     assert portal.admin("POST", "faults", {"drop": 2}).status_code == 400
     assert portal.admin("POST", "faults", ["x"]).status_code == 400
+
+
+def test_calls_handlers_and_the_permission_over_http(portal: Portal) -> None:
+    placed = portal.admin(
+        "POST", f"apps/{APP}/history", {"NUMBER": "+74951234567", "DAYS_AGO": 2, "DURATION": 7}
+    ).json()
+    [row] = portal.admin("GET", f"apps/{APP}/history").json()
+    assert (row["CALL_ID"], row["CALL_DURATION"]) == (placed["CALL_ID"], "7")
+    assert portal.admin("GET", "history").json() == [row]
+    assert portal.admin("POST", f"apps/{APP}/events", {}).json() == [
+        {"event": "ONEXTERNALCALLSTART", "handler": "https://pbx.example/handler"}
+    ]
+    assert portal.ok("event.get")[0]["event"] == "ONEXTERNALCALLSTART"
+    assert portal.admin("DELETE", f"apps/{APP}/events/OnExternalCallStart").json() == {"ok": True}
+    assert portal.admin("GET", f"apps/{APP}/events").json() == []
+    assert portal.admin("POST", f"apps/{APP}/deny-statistics", {"denied": True}).json() == {
+        "denied": True
+    }
+    assert portal.call("voximplant.statistic.get").status_code == 403
+    bad = portal.admin("POST", f"apps/{APP}/events", {"event": "OnNothing"})
+    assert bad.status_code == 400 and "unknown event" in bad.json()["error_description"]

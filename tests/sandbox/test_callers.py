@@ -1,4 +1,4 @@
-"""Who may call: tokens, webhooks, scopes, app.info, scope and unknown methods."""
+"""Who may call: tokens, webhooks, scopes and unknown methods (app.info: test_application)."""
 
 from __future__ import annotations
 
@@ -69,14 +69,7 @@ def test_token_without_telephony_scope_is_insufficient_scope(sandbox: Sandbox) -
     assert portal.call("scope", token=token).json()["result"] == ["crm"]
 
 
-def test_app_info_and_scope(portal: Portal) -> None:
-    assert portal.ok("app.info") == {
-        "ID": 1,
-        "CODE": APP,
-        "VERSION": 1,
-        "STATUS": "L",
-        "INSTALLED": True,
-    }
+def test_scope_lists_the_tokens_scopes(portal: Portal) -> None:
     assert portal.ok("scope") == ["telephony"]
 
 
@@ -144,11 +137,6 @@ def test_webhooks_denied_get_wrong_auth_type(portal: Portal, sandbox: Sandbox) -
     assert error_of(portal.webhook(1, "abc123", ADD, NUMBER="100")) == WRONG_AUTH
     assert portal.webhook(1, "abc123", "scope").status_code == 200
     assert portal.ok(GET) == []
-
-
-def test_app_info_needs_an_application(portal: Portal, sandbox: Sandbox) -> None:
-    sandbox.add_webhook(user_id=1, code="abc123")
-    assert error_of(portal.webhook(1, "abc123", "app.info")) == WRONG_AUTH
 
 
 @pytest.mark.parametrize(("user_id", "code"), [(1, "wrong"), (2, "abc123")])

@@ -6,7 +6,9 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,51 @@ def test_sip_lines_from_the_command_line_reach_a_webhooks_get(start) -> None:
     assert [line["NUMBER"] for line in again["result"]] == ["74950001122", "74950003344"]
 
 
+def test_calls_from_the_command_line_reach_the_history(start) -> None:
+    _, url = start(
+        "--app",
+        "local.demo:s3cret",
+        "--app",
+        "app.2:s2",
+        "--call",
+        "+74951234567@40",
+        "--call",
+        "+74951234567",
+        "--bind-handler",
+    )
+    with session() as http:
+        tokens = http.post(f"{url}/_sandbox/apps/local.demo/tokens").json()
+        body = {"auth": tokens["access_token"], "SORT": "CALL_START_DATE", "ORDER": "ASC"}
+        history = http.post(f"{url}/rest/voximplant.statistic.get", json=body).json()
+        events = http.post(f"{url}/rest/event.get", json={"auth": tokens["access_token"]}).json()
+        lines = http.get(f"{url}/_sandbox/apps/local.demo/lines").json()
+        others = http.get(f"{url}/_sandbox/apps/app.2/events").json()
+    assert history["total"] == 2
+    ages = [
+        time.time() - datetime.fromisoformat(row["CALL_START_DATE"]).timestamp()
+        for row in history["result"]
+    ]
+    assert ages[0] > 39 * 86400 and ages[1] < 86400  # 40 days ago, then today
+    assert [(line["NUMBER"], line["NAME"]) for line in lines] == [("+74951234567", "")]
+    assert events["result"] == [
+        {
+            "event": "ONEXTERNALCALLSTART",
+            "handler": "https://pbx.example/handler",
+            "auth_type": "0",
+            "offline": 0,
+        }
+    ]
+    assert others == []  # only the first --app is the integration's
+
+
+def test_deny_statistics_from_the_command_line(start) -> None:
+    _, url = start("--app", "local.demo:s3cret", "--deny-statistics")
+    with session() as http:
+        token = http.post(f"{url}/_sandbox/apps/local.demo/tokens").json()["access_token"]
+        reply = http.post(f"{url}/rest/voximplant.statistic.get", json={"auth": token})
+    assert (reply.status_code, reply.json()["error"]) == (403, "ACCESS_DENIED")
+
+
 def test_sigint_stops_it_too(start) -> None:
     proc, _ = start()
     proc.send_signal(signal.SIGINT)
@@ -179,6 +226,10 @@ def test_help_documents_every_switch() -> None:
         "--commit-drop",
         "--fault-seed",
         "--access-log",
+        "--call",
+        "--bind-handler",
+        "--deny-statistics",
+        "--legacy-statistic",
     ):
         assert switch in result.stdout
 
@@ -205,6 +256,8 @@ def test_a_port_in_use_exits_1_with_the_reason(start) -> None:
         (["--system-error", "NOPE"], "argument --system-error: expected CODE[:STATUS]"),
         (["--port", "http"], "argument --port: invalid int value: 'http'"),
         (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--call", "100@soon"], "argument --call: expected NUMBER[@DAYS_AGO], got '100@soon'"),
+        (["--call", "100"], "--bind-handler, --deny-statistics and --call need an --app"),
         (["--state", "/nonexistent/dir/x.db"], "--state /nonexistent/dir/x.db: unable to open"),
     ],
 )
@@ -226,6 +279,9 @@ def test_help_lists_the_pages_and_every_admin_route() -> None:
         ["POST", "/_sandbox/apps/<app>/calls"],
         ["PATCH", "/_sandbox/apps/<app>/lines/<number>"],
         ["DELETE", "/_sandbox/log"],
+        ["POST", "/_sandbox/apps/<app>/history"],
+        ["POST", "/_sandbox/apps/<app>/events"],
+        ["POST", "/_sandbox/apps/<app>/deny-statistics"],
     ):
         assert route in listed
     assert "externalCall.register: a nameless line" in result.stdout

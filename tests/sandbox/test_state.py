@@ -1,4 +1,4 @@
-"""A state file keeps applications, tokens, lines and the next line ID across restarts."""
+"""A state file keeps applications, tokens, lines, handlers, calls and IDs across restarts."""
 
 from __future__ import annotations
 
@@ -68,3 +68,39 @@ def test_lines_of_an_older_state_file_are_carried_over(tmp_path: Path) -> None:
         assert sb.seed_line(APP, "300") == 13
     with Sandbox(state_path=state) as sb:
         assert len(sb.lines(APP)) == 2
+
+
+def test_handlers_history_and_permission_survive_a_restart(tmp_path: Path) -> None:
+    state = str(tmp_path / "portal.db")
+    with Sandbox(rate=0, state_path=state) as first:
+        first.add_app(APP, SECRET)
+        first.bind_event(APP)
+        call_id = first.place_call(APP, "+74951234567", days_ago=5)
+        first.deny_statistics(APP)
+        calls = first.calls(APP)
+    with Sandbox(rate=0, state_path=state) as second:
+        assert second.handlers(APP) == [
+            {"event": "ONEXTERNALCALLSTART", "handler": "https://pbx.example/handler"}
+        ]
+        assert second.calls(APP) == calls and calls[0]["CALL_ID"] == call_id
+        assert Portal(second).call("voximplant.statistic.get").status_code == 403
+        second.place_call(APP, "+74951234567")
+        assert [row["ID"] for row in second.calls()] == ["1", "2"]
+
+
+def test_a_state_file_from_before_the_permission_gains_it(tmp_path: Path) -> None:
+    """An apps table written before the permission's column keeps its applications, and
+    they start with the permission."""
+    state = str(tmp_path / "portal.db")
+    db = sqlite3.connect(state)
+    db.executescript(
+        "CREATE TABLE apps (id INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT NOT NULL"
+        " UNIQUE, secret TEXT NOT NULL, scopes TEXT NOT NULL);"
+        f" INSERT INTO apps (client_id, secret, scopes) VALUES ('{APP}', '{SECRET}', 'telephony');"
+    )
+    db.close()
+    with Sandbox(rate=0, state_path=state) as sb:
+        portal = Portal(sb)
+        assert portal.ok("voximplant.statistic.get") == []
+        sb.deny_statistics(APP)
+        assert portal.call("voximplant.statistic.get").status_code == 403

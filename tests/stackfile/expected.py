@@ -8,6 +8,7 @@ entry here and every entry a file (test_fixtures checks both ways).
 from __future__ import annotations
 
 from provider.stack.guard import Allowance
+from provider.stack.inuse import Retired
 from provider.stack.stackfile import LineSpec
 
 ACME = "https://acme.bitrix24.com"
@@ -34,9 +35,14 @@ _LINES_EMPTY = (
 )
 _LINES_EXAMPLE = 'Fix: write lines: with entries such as - number: "74951234567"'
 _ALIAS = "file: uses a YAML anchor or alias; stack files take none. Fix: write it out in full"
-_TOP = "file: must be a mapping of portal, adopt, allow_deletes, lines, got"
+_TOP = "file: must be a mapping of portal, adopt, allow_deletes, in_use_guard, retire, lines, got"
 _TOP_FIX = "Fix: start the file with portal: and lines:"
 _ALLOW_FIX = "Fix: write allow_deletes: 12 (a number of lines) or allow_deletes: 40% (a share)"
+_WINDOW = "must be a number of days from 1 to 365, or false, got"
+_WINDOW_FIX = (
+    "Fix: write in_use_guard: 30 (the days of call history to look at) or in_use_guard: false"
+    " (delete without looking)"
+)
 _BARE_PORTAL = "Fix: write only scheme and host, e.g. https://acme.bitrix24.com"
 
 BAD: dict[str, list[str]] = {
@@ -114,6 +120,25 @@ BAD: dict[str, list[str]] = {
         "5:14: protect: must be true or false, got 'true'. "
         "Fix: write protect: true or protect: false (unquoted)",
     ],
+    "retire_still_declared": [
+        "5:5: retire: '74951234567' is still declared under lines: (line 3), so nothing would"
+        " retire it. Fix: to delete the line, remove its entry on line 3; to keep it, remove it"
+        " from retire:"
+    ],
+    "retire_unquoted": [
+        "5:5: retire: each entry must be a quoted number, got 74951234568 (an integer)."
+        ' Fix: quote it: - "74951234568"'
+    ],
+    "retire_duplicate": [
+        "6:5: retire: '74951234568' is listed twice, on lines 5 and 6."
+        " Fix: remove one of the two entries"
+    ],
+    "retire_mapping": [
+        "5:3: retire: must be a list of numbers, got a mapping."
+        ' Fix: write retire: as a list such as - "74951234567"'
+    ],
+    "in_use_guard_word": [f"2:15: in_use_guard: {_WINDOW} 'off'. {_WINDOW_FIX}"],
+    "in_use_guard_zero": [f"2:15: in_use_guard: {_WINDOW} 0. {_WINDOW_FIX}"],
     "allow_deletes_over_100": [f"2:16: allow_deletes: 150% is over 100%. {_ALLOW_FIX}"],
     "allow_deletes_negative": [f"2:16: allow_deletes: -3 is negative. {_ALLOW_FIX}"],
     "adopt_quoted": [
@@ -198,7 +223,7 @@ BAD: dict[str, list[str]] = {
     ],
 }
 
-GOOD: dict[str, tuple[str, tuple[LineSpec, ...]] | tuple[str, tuple[LineSpec, ...], Allowance]] = {
+GOOD: dict[str, tuple] = {
     "safety_keys": (
         ACME,
         (
@@ -206,6 +231,19 @@ GOOD: dict[str, tuple[str, tuple[LineSpec, ...]] | tuple[str, tuple[LineSpec, ..
             LineSpec("74951234568", "74951234568", True, False, 7),
         ),
         Allowance(percent=12.5),
+    ),
+    "retire_and_window": (
+        ACME,
+        (LineSpec("74951234567", "74951234567", True, False, 4),),
+        None,
+        90,
+        (Retired("+74951234568", 6), Retired("012345", 7)),
+    ),
+    "in_use_guard_off": (
+        ACME,
+        (LineSpec("74951234567", "74951234567", True, False, 4),),
+        None,
+        None,
     ),
     "leading_zeros": (
         ACME,

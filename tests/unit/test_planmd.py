@@ -92,3 +92,25 @@ def test_warnings_show_as_notes_and_errors_drop_the_engines_own_line():
         Path("/p"),
     )
     assert failed.errors == ("stacks/dev.yaml:1:1: bad",)
+
+
+def test_each_deleted_line_shows_what_the_in_use_guard_said_of_its_calls():
+    """The program's info lines `in-use guard: NUMBER: text` become one item per deleted row;
+    a row the program said nothing of (an older program) gets the default."""
+    lines = "urn:pulumi:dev::bitrix24-lines::pulumi-python:dynamic/bitrix24:ExternalLine::"
+    old = {"outputs": {"number": "+7495", "name": "Old", "crm_auto_create": True}}
+    steps = [
+        {"op": "delete", "urn": f"{lines}+7495", "oldState": old},
+        {"op": "delete", "urn": f"{lines}7496", "oldState": {"outputs": {"number": "7496"}}},
+    ]
+    diagnostics = [
+        {"severity": "info", "message": "in-use guard: +7495: 3 calls in the last 30 days, x\n"},
+        {"severity": "info", "message": "in-use guard: 9999: not a deleted row\n"},
+    ]
+    plan = from_preview({"steps": steps, "diagnostics": diagnostics}, "dev", Path())
+    assert plan.calls == {"+7495": "3 calls in the last 30 days, x", "9999": "not a deleted row"}
+    comment = render([plan])
+    assert "- `+7495`: 3 calls in the last 30 days, x\n" in comment
+    assert "- `7496`: calls checked when the change is applied\n" in comment
+    assert "9999" not in comment
+    assert "no longer reach" not in comment and "makes the line again, nameless" in comment
