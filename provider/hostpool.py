@@ -15,7 +15,9 @@ ThreadPoolExecutor (found through the thread's arguments), that the pool has an 
 `_max_workers`, and that a raised `_max_workers` really makes this Python's
 ThreadPoolExecutor start more threads (a probe on a pool of its own, three tasks, no
 clock). If any of that fails, the host keeps its four threads, the coalescer's full
-mark stays at four, and one warning names the cause. BITRIX24_WIDE_HOST=false switches
+mark stays at four, and one warning names the cause. Calls already queued when the pool
+is widened (the deletes of `destroy` arrive all at once, before the first one configures
+the provider) get a thread each at once. BITRIX24_WIDE_HOST=false switches
 it off on purpose (today's behaviour, measured by the benchmarks as the naive provider).
 
 Only in the host: the CLI's commands and the tests that call `portals.configure`
@@ -100,7 +102,25 @@ def widen_pool(thread: threading.Thread, width: int) -> str | None:
     if not grows():
         return "this Python's ThreadPoolExecutor does not grow when _max_workers is raised"
     pool._max_workers = max(pool._max_workers, width)  # type: ignore[attr-defined]
+    start_threads_for_waiting_calls(pool)
     return None
+
+
+def start_threads_for_waiting_calls(pool: ThreadPoolExecutor) -> None:
+    """Start a thread for each call already queued in `pool`: the engine sends `destroy`'s
+    deletes all at once, so they are queued behind the four workers before the first one
+    configures the provider and widens the pool. The pool starts a thread only when handed
+    a call (and not even then once earlier calls have finished: it counts each as an idle
+    worker), so without this the queued calls would go on four at a time. One empty call
+    per queued call, submitted now, starts a thread each; the threads take the queued calls
+    first, in order."""
+    queue = getattr(pool, "_work_queue", None)
+    for _ in range(queue.qsize() if queue is not None else 0):
+        pool.submit(_nothing)
+
+
+def _nothing() -> None:
+    """A call that only makes the pool start a thread (see start_threads_for_waiting_calls)."""
 
 
 def serving_pool(thread: threading.Thread) -> ThreadPoolExecutor | None:

@@ -63,6 +63,34 @@ def test_forty_creates_run_at_once_in_the_widened_host(stack: Stack, tmp_path: P
     assert f"the provider host serves up to {hostpool.WIDTH} calls at once" in stderr
 
 
+def test_calls_waiting_when_the_host_is_widened_run_at_once(stack: Stack, tmp_path: Path) -> None:
+    """As `destroy` sends its deletes: all at once, so forty calls are queued behind the
+    SDK's four workers before the first one configures the provider and widens the pool.
+    Those queued calls must not go on four at a time."""
+    host = Host(host_env(stack.home), tmp_path / "host.stderr")
+    calls = []
+    try:
+        host.configure(stack.config(rateLimit="0.001/1"))  # one request, then 1 per 1,000 s
+        pid = host.proc.pid
+        before = threads(pid)
+        for n in range(WRITERS):
+            request = proto.CreateRequest(
+                urn=urn(f"line{n}"), type=TYPE, properties=struct(stack.line(f"7495000{n:04d}"))
+            )
+            calls.append(host.stub.Create.future(request, timeout=HANG_GUARD * 2))
+        # Most of them hold a thread of their own; left queued, four would, and no more.
+        until(
+            lambda: threads(pid) >= before + WRITERS // 2,
+            f"the calls queued before the widening still run four at a time: {threads(pid)}"
+            f" threads, {before} before",
+        )
+    finally:
+        for call in calls:
+            call.cancel()
+        host.close()
+    stack.assert_clean(host.stderr())
+
+
 def test_switched_off_the_host_says_so_and_keeps_its_four(stack: Stack, tmp_path: Path) -> None:
     env = {**host_env(stack.home), "BITRIX24_LOG_LEVEL": "INFO", hostpool.SWITCH: "false"}
     host = Host(env, tmp_path / "host.stderr")

@@ -51,6 +51,26 @@ def test_a_call_on_a_pool_worker_widens_that_pool() -> None:
         release.set()
 
 
+def test_calls_queued_before_the_widening_get_a_thread_each_at_once() -> None:
+    """As `destroy`'s deletes: queued behind a full pool before the first one widens it."""
+    start, release = threading.Event(), threading.Event()
+
+    def widen_then_hold() -> int:
+        start.wait()
+        assert widen_me(8) is None
+        return len(pool._threads)  # type: ignore[attr-defined]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        widening = pool.submit(widen_then_hold)
+        queued = [pool.submit(release.wait) for _ in range(5)]
+        start.set()
+        try:
+            assert widening.result() == 6  # the widening worker and one for each queued call
+        finally:
+            release.set()  # else the pool's shutdown would wait for them forever
+        assert all(call.result() for call in queued)
+
+
 def test_a_wider_pool_is_not_narrowed() -> None:
     with ThreadPoolExecutor(max_workers=100) as pool:
         assert pool.submit(widen_me, 8).result() is None
