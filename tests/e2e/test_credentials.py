@@ -151,8 +151,9 @@ def test_token_expiry_in_the_middle_of_an_up_of_50_lines(tmp_path, sandbox):
         {"portal": sandbox.url, "lines": [{"number": k, "name": v} for k, v in declared.items()]}
     )
     sandbox.clear_log()
-    # After the `get` and the first batch: 50 adds take more requests than that, even 50
-    # to a request, as the engine hands them out a few at a time.
+    # Once two requests are answered (the `get`, then the provider's first look at the
+    # application): the adds still to come meet the expired token, as 50 adds take more
+    # requests than that, with the engine handing them out a few at a time.
     expire = expire_tokens_after(sandbox, 2)
     project.up("--parallel", "8")
     expire.join()
