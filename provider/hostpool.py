@@ -17,7 +17,8 @@ ThreadPoolExecutor start more threads (a probe on a pool of its own, three tasks
 clock). If any of that fails, the host keeps its four threads, the coalescer's full
 mark stays at four, and one warning names the cause. Calls already queued when the pool
 is widened (the deletes of `destroy` arrive all at once, before the first one configures
-the provider) get a thread each at once. BITRIX24_WIDE_HOST=false switches
+the provider) get a thread each at once. The coalescer waits for no more writes than the
+engine runs steps at once (`calls_at_once`). BITRIX24_WIDE_HOST=false switches
 it off on purpose (today's behaviour, measured by the benchmarks as the naive provider).
 
 Only in the host: the CLI's commands and the tests that call `portals.configure`
@@ -27,6 +28,7 @@ directly are left alone.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import weakref
@@ -39,6 +41,11 @@ SDK_WIDTH = 4  # the SDK's ThreadPoolExecutor(max_workers=4)
 WIDTH = 64
 """Calls the widened host serves at once: the engine's steps (PULUMI_PARALLEL=64 where
 the pipelines run) plus the serial checks, most of them writes waiting for one batch."""
+ENGINE_PARALLEL = "PULUMI_PARALLEL"
+"""The engine's steps at once when set (it sets no other way that a plugin can see:
+`--parallel` stays in the CLI); otherwise 4 per core (`defaultParallel()` in Pulumi's
+pkg/cmd/pulumi/operations/up.go, 4 * GOMAXPROCS)."""
+STEPS_PER_CORE = 4
 SWITCH = "BITRIX24_WIDE_HOST"
 OFF = ("0", "false", "no", "off")
 HOST_MODULE = "pulumi.dynamic.__main__"
@@ -63,6 +70,22 @@ def widen(environ: Mapping[str, str]) -> int:
 def width() -> int:
     """The calls the host serves at once, as `widen` decided (the SDK's before it ran)."""
     return SDK_WIDTH if _width is None else _width
+
+
+def calls_at_once(environ: Mapping[str, str]) -> int:
+    """How many provider calls can be waiting together: the host's width, or fewer when the
+    engine runs fewer steps at once. The coalescer stops gathering writes at this mark; one
+    it can never reach (50, when the engine runs its default 8 steps on 2 cores) would hold
+    every request for the whole gathering window, for company that cannot come."""
+    return min(width(), engine_steps(environ))
+
+
+def engine_steps(environ: Mapping[str, str]) -> int:
+    """The engine's steps at once, as PULUMI_PARALLEL or the engine's default gives it."""
+    value = environ.get(ENGINE_PARALLEL, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return STEPS_PER_CORE * len(os.sched_getaffinity(0))
 
 
 def _decide(environ: Mapping[str, str]) -> int:

@@ -65,7 +65,7 @@ def lines_for(portal: str) -> LinesApi:
             client = client_for(portal, _config, os.environ)
             api = _apis[portal] = LinesApi(
                 client,
-                writes=Coalescer(client, full=hostpool.width()),
+                writes=Coalescer(client, full=hostpool.calls_at_once(os.environ)),
                 on_first_list=functools.partial(firstlook.announce, portal, client),
             )
         return api

@@ -61,7 +61,8 @@ parallel, a run and not a lone change (at the portal's pace they come every 0.55
 FULL = 4
 """Writes that fill a request early, by default: Pulumi's dynamic provider host serves four
 calls at once, so no fifth write can be waiting. A host widened by provider.hostpool
-passes its own width (`full`), up to BATCH_MAX."""
+passes how many calls can be waiting together there (`full`: its width, or the engine's
+steps at once when fewer), up to BATCH_MAX."""
 REFERENCE = re.compile(r"\$.*\[[^\]]+\]", re.DOTALL)
 """Text the portal might rewrite inside a batch: a `$`, later a `[`, a character or more,
 `]`. The portal's own rule (CRestUtil::processBatchElement) is narrower: `$` and the name

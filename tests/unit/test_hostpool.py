@@ -7,6 +7,7 @@ tests/provider/test_hostpool.py and through the CLI in tests/e2e/test_wide_host.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import types
@@ -128,3 +129,25 @@ def test_switched_off_the_host_keeps_its_four(in_the_host: None, value: str) -> 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert pool.submit(hostpool.widen, {hostpool.SWITCH: value}).result() == 4
         assert pool._max_workers == 4  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("parallel", "steps"),
+    [("64", 64), (" 16 ", 16), ("", None), ("0", None), ("x", None)],
+)
+def test_the_engine_steps_are_pulumi_parallel_or_four_per_core(parallel: str, steps) -> None:
+    default = 4 * len(os.sched_getaffinity(0))  # the engine's 4 per core
+    assert hostpool.engine_steps({hostpool.ENGINE_PARALLEL: parallel}) == (steps or default)
+    assert hostpool.engine_steps({}) == default
+
+
+@pytest.mark.parametrize(("parallel", "mark"), [("64", 64), ("8", 8), ("2", 2)])
+def test_a_widened_host_waits_for_no_more_writes_than_the_engine_runs_at_once(
+    monkeypatch: pytest.MonkeyPatch, parallel: str, mark: int
+) -> None:
+    monkeypatch.setattr(hostpool, "_width", hostpool.WIDTH)
+    assert hostpool.calls_at_once({hostpool.ENGINE_PARALLEL: parallel}) == mark
+
+
+def test_a_host_left_at_four_waits_for_four_at_most(fresh: None) -> None:
+    assert hostpool.calls_at_once({hostpool.ENGINE_PARALLEL: "64"}) == hostpool.SDK_WIDTH
