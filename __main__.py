@@ -8,11 +8,12 @@ can change anything, in `preview` and in a bare `pulumi up --yes` alike. So does
 the in-use guard, for lines to be deleted that still carry calls.
 """
 
+import sys
 from pathlib import Path
 
 import pulumi
 
-from provider import callcheck, failures, resource
+from provider import callcheck, failures, lifeline, resource
 from provider.bitrix24.errors import Bitrix24Error
 from provider.configcheck import check_stack_config
 from provider.resource import ExternalLine
@@ -20,6 +21,9 @@ from provider.stack import guard, inuse
 from provider.stack.stackfile import load, stack_path
 from provider.stackstate import previous_state
 
+# The program ends when the CLI does, even under a language host that outlives a killed CLI
+# (Pulumi's own, by up to 5 minutes): the exec script's argv names the engine's address.
+lifeline.watch(sys.orig_argv)
 try:
     check_stack_config()
     spec = load(stack_path(pulumi.get_stack(), Path(__file__).parent))

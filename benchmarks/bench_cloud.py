@@ -1,18 +1,28 @@
 """The real CLI against a sandbox at a cloud portal's limits (2 requests/s, burst 50).
 
-    .venv/bin/python benchmarks/bench_cloud.py [--sizes 50 200 500] [--checkpoints 500]
+    .venv/bin/python benchmarks/bench_cloud.py [--sizes 200 1000 2000] [--naive-writes 200]
+        [--checkpoints 500]
 
-For each size, side by side: a fresh stack's `preview`, the first `up`, a no-change
-`preview`, `refresh --skip-preview`, renaming every line, and `destroy`. The no-change
-preview and a second rename (back to the first names) run again with
-PULUMI_PARALLEL_DIFF=true, which lets the engine diff resources at once rather than one
-at a time. Every preview runs with PULUMI_SKIP_CHECKPOINTS=true, as the pipelines in ci/
-run theirs (tests/e2e/pulumi_cli.py sets it). For each: wall time, requests by method (a
-batch's inner calls in brackets), lines per request, failed steps, and the peak memory of
-the provider process and of the CLI. Then the floors to compare with: one request per
-line at 2/s after the burst, (N - 50) / 2 s, and the preview of a 1-line stack, which is
-the engine's own cost. Last, what PULUMI_SKIP_CHECKPOINTS=true saves on the file backend,
-with the portal's limits off so the engine's share is what is measured.
+For each size, in one run, three ways of running:
+
+- `pipelines`: the settings of the pipelines in ci/ and scripts/env.sh,
+  PULUMI_PARALLEL=64 and PULUMI_SKIP_CHECKPOINTS=true, with the provider host widened
+  (provider.hostpool): a fresh stack's `preview`, the first `up`, a no-change `preview`,
+  renaming every line, `destroy`.
+- `naive`: one request per write, as a provider without batching: the host left at its
+  four calls (BITRIX24_WIDE_HOST=false) and the engine at one step at a time
+  (PULUMI_PARALLEL=1), checkpoints skipped. Its previews run beside the pipelines' ones on
+  the same state; its writes (up, rename, destroy) only up to `--naive-writes` lines, as
+  they take (N - 50) / 1.8 s each.
+- `defaults`: the engine's defaults (4 steps per core, checkpoints after every step), as a
+  user who copies nothing would run: the first `up` (then a `destroy` the pipelines' way).
+
+For each: wall time, requests by method (a batch's inner calls in brackets), lines per
+request, failed steps, and the peak memory of the provider process and of the CLI. The
+floors to compare with: one request per line at 2/s after the burst, (N - 50) / 2 s, and
+the preview of a 1-line stack, which is the engine's own cost. Last, what
+PULUMI_SKIP_CHECKPOINTS=true saves on the file backend, with the portal's limits off so
+the engine's share is what is measured.
 
 The client paces itself at its default (90 % of 2/s, burst 50), so what a cloud portal
 would see is what the sandbox sees. Before each command the sandbox's bucket is emptied,
@@ -41,9 +51,18 @@ APP, SECRET = "local.bench", "bench-secret"
 BURST, RATE = 50, 2.0
 FAILED = re.compile(r"\*\*\w+ failed\*\*")
 WRITES = ("add", "update", "delete")
-COMMAND_TIMEOUT = 3600.0  # a 2,000-line rename at cloud limits takes over ten minutes
-WRITING = ("up", "rename", "rn-pdiff", "destroy")
-PARALLEL_DIFF = {"PULUMI_PARALLEL_DIFF": "true"}
+COMMAND_TIMEOUT = 3600.0  # a naive 2,000-line rename at cloud limits takes over ten minutes
+WRITING = ("up", "rename", "destroy")
+MODES = {
+    "pipelines": {"PULUMI_PARALLEL": "64", "PULUMI_SKIP_CHECKPOINTS": "true"},
+    "naive": {
+        "PULUMI_PARALLEL": "1",
+        "PULUMI_SKIP_CHECKPOINTS": "true",
+        "BITRIX24_WIDE_HOST": "false",
+    },
+    "defaults": {"PULUMI_SKIP_CHECKPOINTS": "false"},
+}
+"""Each way of running, as the environment of every command (see the module's docstring)."""
 
 
 def declared(size: int, name: str) -> dict[str, Any]:
@@ -54,7 +73,7 @@ def measure(project: PulumiProject, portal: Sandbox, *args: str, env: dict | Non
     """Run one pulumi command and what it cost."""
     portal.forget_requests()
     portal.clear_log()
-    watcher = PeakMemory()
+    watcher = PeakMemory(project.env["PULUMI_HOME"])
     watcher.start()
     started = time.monotonic()
     result = project.run(*args, check=False, env=env, timeout=COMMAND_TIMEOUT)
@@ -90,28 +109,39 @@ def project_for(root: Path, name: str, portal: Sandbox, rate: str | None = None)
     return project
 
 
-def cloud(size: int, root: Path) -> None:
+def cloud(size: int, root: Path, naive_writes: int) -> None:
     """Every command at this size, each row printed as soon as it is measured: a
     2,000-line run takes the best part of an hour."""
     with Sandbox(rate=RATE, burst=BURST) as portal:
         portal.add_app(APP, SECRET)
         project = project_for(root, f"cloud{size}", portal)
 
-        def step(name: str, *args: str, env: dict | None = None) -> None:
-            report(size, {name: measure(project, portal, *args, env=env)})
+        def step(name: str, mode: str, *args: str) -> None:
+            got = measure(project, portal, *args, env=MODES[mode])
+            report(size, mode, {name: got})
+
+        def lines(name: str) -> None:
+            project.write_stack({"portal": portal.url, "lines": declared(size, name)})
 
         up = ("up", "--yes", "--skip-preview")
-        project.write_stack({"portal": portal.url, "lines": declared(size, "Line")})
-        step("fresh-pv", "preview")
-        step("up", *up)
-        step("preview", "preview")
-        step("pv-pdiff", "preview", env=PARALLEL_DIFF)
-        step("refresh", "refresh", "--yes", "--skip-preview")
-        project.write_stack({"portal": portal.url, "lines": declared(size, "Renamed")})
-        step("rename", *up)
-        project.write_stack({"portal": portal.url, "lines": declared(size, "Line")})
-        step("rn-pdiff", *up, env=PARALLEL_DIFF)
-        step("destroy", "destroy", "--yes", "--skip-preview")
+        destroy = ("destroy", "--yes", "--skip-preview")
+        lines("Line")
+        step("fresh-pv", "pipelines", "preview")
+        step("fresh-pv", "naive", "preview")
+        step("up", "pipelines", *up)
+        step("preview", "pipelines", "preview")
+        step("preview", "naive", "preview")
+        lines("Renamed")
+        step("rename", "pipelines", *up)
+        step("destroy", "pipelines", *destroy)
+        lines("Line")
+        step("up", "defaults", *up)
+        step("destroy", "pipelines", *destroy)
+        if size <= naive_writes:
+            step("up", "naive", *up)
+            lines("Renamed")
+            step("rename", "naive", *up)
+            step("destroy", "naive", *destroy)
 
 
 def engine_floor(root: Path) -> float:
@@ -156,14 +186,12 @@ def methods(counter: collections.Counter[str]) -> str:
     return " ".join(f"{name} {count}" for name, count in sorted(counter.items())) or "none"
 
 
-def report(size: int, figures: dict[str, dict]) -> None:
+def report(size: int, mode: str, figures: dict[str, dict]) -> None:
     for command, got in figures.items():
         floor_s = max(0, size - BURST) / RATE if command in WRITING else 0
         per = f"{got['written'] / got['requests']:.1f}" if got["written"] else "-"
-        if command == "refresh" and got["requests"]:
-            per = f"{size / got['requests']:.0f}"
         print(
-            f"{size:>5} {command:>8} {got['seconds']:>7.1f} {floor_s:>7.0f}"
+            f"{size:>5} {mode:>9} {command:>8} {got['seconds']:>7.1f} {floor_s:>7.0f}"
             f" {got['requests']:>8} {per:>9} {got['failed']:>6} {got['peak_mib']:>8.0f}"
             f" {got['cli_peak_mib']:>8.0f}"
             f"  {methods(got['by_method'])}",
@@ -173,7 +201,10 @@ def report(size: int, figures: dict[str, dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 500])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, 2000])
+    parser.add_argument(
+        "--naive-writes", type=int, default=200, help="lines; larger sizes measure naive previews"
+    )
     parser.add_argument("--checkpoints", type=int, default=500, help="lines; 0 skips it")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,12 +214,12 @@ def main() -> None:
             f"cloud limits ({RATE:g}/s, burst {BURST}); engine floor (1-line preview) {floor:.1f} s"
         )
         print(
-            f"{'lines':>5} {'command':>8} {'wall s':>7} {'floor s':>7} {'requests':>8}"
+            f"{'lines':>5} {'way':>9} {'command':>8} {'wall s':>7} {'floor s':>7} {'requests':>8}"
             f" {'lines/req':>9} {'failed':>6} {'prov MiB':>8} {'cli MiB':>8}  requests by method",
             flush=True,
         )
         for size in options.sizes:
-            cloud(size, root)
+            cloud(size, root, options.naive_writes)
         saved = checkpoints(options.checkpoints, root) if options.checkpoints else {}
     if saved:
         print(f"\nPULUMI_SKIP_CHECKPOINTS=true, {options.checkpoints} lines, limits off:")

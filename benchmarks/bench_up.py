@@ -33,18 +33,22 @@ APP, SECRET = "local.bench", "bench-secret"
 class PeakMemory(threading.Thread):
     """Polls /proc for the dynamic provider process and the `pulumi` CLI, and keeps each
     one's VmHWM (peak RSS): the kernel's own high-water mark, so a short peak between two
-    polls is not missed."""
+    polls is not missed. Given the project's PULUMI_HOME, only processes started with it
+    count, not another run's on a shared machine."""
 
-    def __init__(self) -> None:
+    def __init__(self, home: str = "") -> None:
         super().__init__(daemon=True)
         self.peak_kib = 0
         self.cli_peak_kib = 0
         self.done = threading.Event()
+        self.marker = f"\0PULUMI_HOME={home}\0".encode() if home else b""
 
     def run(self) -> None:
         while not self.done.wait(0.05):
             for proc in Path("/proc").iterdir():
                 try:
+                    if self.marker and self.marker not in b"\0" + (proc / "environ").read_bytes():
+                        continue
                     provider = b"pulumi.dynamic" in (proc / "cmdline").read_bytes()
                     cli = not provider and (proc / "exe").resolve().name == "pulumi"
                     if provider or cli:

@@ -1,11 +1,11 @@
 """One LinesApi per portal for the life of the provider process.
 
-The engine runs one provider process per deployment and calls it from up to
-four threads at once. Sharing one LinesApi (and so one cached line list, one
-pacer and one token refresher) per portal is what keeps a run to a single
-`get` and under the portal's rate limit. Credentials arrive through
-`configure`, in this process only; they live here, in module state, and never
-on the pickled provider instance.
+The engine runs one provider process per deployment and calls it from many
+threads at once (provider.hostpool widens the host's pool of four). Sharing one
+LinesApi (and so one cached line list, one pacer and one token refresher) per portal
+is what keeps a run to a single `get` and under the portal's rate limit. Credentials
+arrive through `configure`, in this process only; they live here, in module state,
+and never on the pickled provider instance.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from provider import firstlook, lifeline
+from provider import firstlook, hostpool, lifeline
 from provider.bitrix24 import redact
 from provider.bitrix24.auth import settings_from
+from provider.bitrix24.batching import Coalescer
 from provider.bitrix24.lines import LinesApi
 from provider.bitrix24.pacing import bucket_for
 from provider.bitrix24.rest import RestClient
@@ -37,6 +38,7 @@ def configure(config: Any) -> None:
     """Keep the stack's `bitrix24:*` config (decrypted by the engine) for later connections."""
     _log_to_stderr(os.environ.get(LOG_LEVEL_ENV, "WARNING"))
     lifeline.watch(sys.argv)  # the provider process ends when the CLI does
+    hostpool.widen(os.environ)  # many calls at once, so a request carries many writes
     values = {key: config.get(key) for key, _ in SETTINGS.values()}
     with _lock:
         _config.clear()
@@ -62,7 +64,9 @@ def lines_for(portal: str) -> LinesApi:
         if api is None:
             client = client_for(portal, _config, os.environ)
             api = _apis[portal] = LinesApi(
-                client, on_first_list=functools.partial(firstlook.announce, portal, client)
+                client,
+                writes=Coalescer(client, full=hostpool.calls_at_once(os.environ)),
+                on_first_list=functools.partial(firstlook.announce, portal, client),
             )
         return api
 

@@ -40,6 +40,12 @@ Context = grpc.ServicerContext
 VERSION = "3.274.1"  # the release whose exec script this host drives; reported to `pulumi about`
 EXEC_NAME = "pulumi-language-python-exec"
 ORPHAN_CHECK_INTERVAL = 0.5  # seconds between two looks at whether the engine is still there
+LINGER_ENV = "LANGHOST_LINGER"
+"""Seconds to stay after the engine is gone, leaving the program alone, as the official host
+does: it notices a dead engine only through a health check every 5 minutes
+(`rpcutil.Healthcheck(ctx, engineAddress, 5*time.Minute, cancel)` in its main.go). Unset or
+0: leave at once and end the program. The recovery tests run both ways, so what they
+assert of a killed run holds under either host."""
 USER_ACTIONABLE_EXIT = 32
 """The only exit code after which the official host bails without a word of its own (the
 exec script uses it after an unhandled exception it has logged). Every other non-zero code,
@@ -200,18 +206,22 @@ def main() -> None:
     print(port, flush=True)
     for signum in (signal.SIGINT, signal.SIGTERM):  # the engine interrupts plugins when done
         signal.signal(signum, lambda *_: (host.kill_programs(), server.stop(0)))
-    stop_when_orphaned(server, host, os.getppid())
+    linger = float(os.environ.get(LINGER_ENV) or 0)
+    stop_when_orphaned(server, host, os.getppid(), linger)
     server.wait_for_termination()
 
 
-def stop_when_orphaned(server: grpc.Server, host: PythonHost, engine_pid: int) -> None:
+def stop_when_orphaned(
+    server: grpc.Server, host: PythonHost, engine_pid: int, linger: float = 0.0
+) -> None:
     """Exit, and end the program, if the engine dies without stopping us (the official host
-    health-checks it). The program goes first: a Run call waits for it, and the server's
-    threads are joined at exit."""
+    health-checks it), after `linger` seconds in which the program is left to itself. The
+    program goes first: a Run call waits for it, and the server's threads are joined at exit."""
 
     def watch() -> None:
         while os.getppid() == engine_pid:
             time.sleep(ORPHAN_CHECK_INTERVAL)
+        time.sleep(linger)
         host.kill_programs()
         server.stop(0)
 

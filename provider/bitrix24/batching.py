@@ -1,10 +1,10 @@
 """Coalescing: the writes to one portal that wait at the same moment share one request.
 
-A cloud portal admits 2 requests/s after a burst of 50, and Pulumi's dynamic provider
-host runs up to four provider calls at once. Sent one request each, a first `up` of
-200 lines is paced at the portal's rate for 150 of them. Bitrix24's `batch` carries up
-to 50 calls in one request that counts once against the limit, so writes that are
-waiting together go together:
+A cloud portal admits 2 requests/s after a burst of 50, and Pulumi's engine runs many
+provider calls at once (provider.hostpool widens the host's four). Sent one request
+each, a first `up` of 200 lines is paced at the portal's rate for 150 of them.
+Bitrix24's `batch` carries up to 50 calls in one request that counts once against the
+limit, so writes that are waiting together go together:
 
 - The first write to arrive leads: it waits a few milliseconds for the others the
   engine is sending at the same moment, then for its slot in the leaky bucket, and
@@ -59,8 +59,10 @@ STREAM_GAP = 1.0
 """A write from another thread this recent means the engine is running writes in
 parallel, a run and not a lone change (at the portal's pace they come every 0.55 s)."""
 FULL = 4
-"""Writes that fill a request early: the dynamic provider host serves four calls at once,
-so no fifth write can be waiting."""
+"""Writes that fill a request early, by default: Pulumi's dynamic provider host serves four
+calls at once, so no fifth write can be waiting. A host widened by provider.hostpool
+passes how many calls can be waiting together there (`full`: its width, or the engine's
+steps at once when fewer), up to BATCH_MAX."""
 REFERENCE = re.compile(r"\$.*\[[^\]]+\]", re.DOTALL)
 """Text the portal might rewrite inside a batch: a `$`, later a `[`, a character or more,
 `]`. The portal's own rule (CRestUtil::processBatchElement) is narrower: `$` and the name
@@ -109,19 +111,23 @@ class _Write:
 class Coalescer:
     """Sends the writes of one portal, several to a request when they wait together.
 
-    Safe to share between threads; one per RestClient. `gather(full, seconds)` is how the
-    leader waits for company: until `full()` or `seconds` pass (tests pass a function
-    that returns when they choose); `clock` tells a lone writer from a parallel run.
+    Safe to share between threads; one per RestClient. `full` is how many writes can be
+    waiting at once, the calls the provider host serves together: the leader stops
+    gathering when that many have queued (at most BATCH_MAX). `gather(full, seconds)` is
+    how the leader waits for company: until `full()` or `seconds` pass (tests pass a
+    function that returns when they choose); `clock` tells a lone writer from a parallel run.
     """
 
     def __init__(
         self,
         client: RestClient,
         *,
+        full: int = FULL,
         gather: Callable[[Callable[[], bool], float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        self._full = max(1, min(full, BATCH_MAX))
         self._gather = gather or self._wait_for
         self._clock = clock
         self._lock = threading.Condition()
@@ -180,7 +186,7 @@ class Coalescer:
             self._leading = True
         group: list[_Write] = []
         try:
-            self._gather(lambda: len(self._queue) >= FULL, window)
+            self._gather(lambda: len(self._queue) >= self._full, window)
             self._client.wait_for_slot()  # writes queued meanwhile ride in this request too
             with self._lock:
                 group = self._queue[:BATCH_MAX]

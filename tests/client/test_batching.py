@@ -300,6 +300,44 @@ def test_never_more_than_50_commands_in_one_batch(portal: Portal) -> None:
     ]
 
 
+@pytest.mark.parametrize(("full", "mark"), [(FULL, FULL), (12, 12), (64, BATCH_MAX)])
+def test_the_leader_gathers_until_the_hosts_width_has_queued(
+    portal: Portal, full: int, mark: int
+) -> None:
+    """`full` is how many calls the provider host serves at once (provider.hostpool): the
+    leader's window ends once that many writes wait, never past BATCH_MAX. The writers
+    are started one by one here, so the queue's length when `full()` is asked is known."""
+    release = threading.Event()
+    asked: list[Callable[[], bool]] = []
+
+    def gather(full_now: Callable[[], bool], seconds: float) -> None:
+        if not asked:  # the first leader holds its window until the test has asked
+            asked.append(full_now)
+            release.wait(HANG_GUARD)
+
+    client = portal.client()
+    writes = Coalescer(client, full=full, gather=gather)
+    lines = LinesApi(client, writes=writes)
+    writers = [
+        threading.Thread(target=lines.add, args=(Line(str(n), f"line {n}", True),))
+        for n in range(mark)
+    ]
+    writers[0].start()
+    until(lambda: bool(asked))
+    for writer in writers[1:-1]:
+        writer.start()
+    until(lambda: writes.waiting() == mark - 1)
+    assert not asked[0]()
+    writers[-1].start()
+    until(lambda: writes.waiting() == mark)
+    assert asked[0]()
+    release.set()
+    for writer in writers:
+        writer.join()
+    assert [len(e["commands"]) for e in portal.log()] == [mark]
+    assert len(portal.portal_lines()) == mark
+
+
 def test_an_ambiguous_batch_failure_is_settled_by_one_get(portal: Portal) -> None:
     fault_first_batch(portal, "commit_drop")  # applied, then the connection drops
     gate = Gate(portal, 3)

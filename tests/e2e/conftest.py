@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,6 +80,22 @@ def stack_file(portal: Sandbox, *lines: tuple[str, str] | tuple[str, str, bool])
 def portal_lines(portal: Sandbox, client_id: str = CLIENT_ID) -> dict[str, dict]:
     """The application's lines as the portal holds them, by NUMBER."""
     return {line["NUMBER"]: line for line in portal.lines(client_id)}
+
+
+def expire_tokens_after(portal: Sandbox, requests: int) -> threading.Thread:
+    """Expire the portal's access tokens once it has answered `requests` requests, from a
+    thread started now: the moment is an event of the run, not a lifetime that the run's
+    speed would decide (a short-lived token expires again right after a refresh on a busy
+    machine, and a run faster than its lifetime never sees it expire)."""
+
+    def expire() -> None:
+        while len(portal.request_log()) < requests:
+            time.sleep(0.01)
+        portal.expire_access_tokens()
+
+    thread = threading.Thread(target=expire, daemon=True)
+    thread.start()
+    return thread
 
 
 def comment_rows(comment: str) -> list[list[str]]:

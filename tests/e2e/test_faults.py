@@ -12,13 +12,12 @@ to do. The figures are printed for the issue note, not asserted.
 from __future__ import annotations
 
 import collections
-import threading
 import time
 
 import pytest
 
 from sandbox import Sandbox
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, portal_lines
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, expire_tokens_after, portal_lines
 from tests.e2e.pulumi_cli import PulumiProject
 
 LINES = 100
@@ -26,18 +25,14 @@ FAULTS = {"error500": 0.02, "limit503": 0.02, "slow": 0.02, "drop": 0.02, "commi
 BATCH_FAULTS = {kind: 0.06 for kind in FAULTS}  # 30 % of batches: fewer requests to hit
 
 
-def expire_mid_run(portal: Sandbox) -> None:
-    """Expire the access token once the run has made ten requests: batching made the run
-    shorter than any token lifetime worth setting, so the moment is chosen, not waited for."""
-    while len(portal.request_log()) < 10:
-        time.sleep(0.01)
-    portal.expire_access_tokens()
+EXPIRE_AT = 10  # requests answered when the access token expires; the run makes at least 26
 
 
 @pytest.fixture
 def faulty_portal():
-    # Default limits (2/s, burst 50): the client's pacing has to keep up with them too.
-    with Sandbox(token_lifetime=8) as portal:
+    # Default limits (2/s, burst 50): the client's pacing has to keep up with them too. The
+    # default token lifetime (an hour): the test expires tokens itself, at a chosen moment.
+    with Sandbox() as portal:
         portal.add_app(CLIENT_ID, CLIENT_SECRET, scopes=("telephony",))
         yield portal
 
@@ -72,8 +67,7 @@ def test_100_lines_through_10_percent_faults_and_an_expiring_token(
     portal.set_faults(**faults, slow_seconds=3.0, seed=seed, methods=methods)
     portal.clear_log()
 
-    expire = threading.Thread(target=expire_mid_run, args=(portal,), daemon=True)
-    expire.start()
+    expire = expire_tokens_after(portal, EXPIRE_AT)
     started = time.monotonic()
     project.up("--parallel", "4")
     elapsed = time.monotonic() - started
