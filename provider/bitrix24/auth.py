@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -161,9 +161,13 @@ class OAuth:
         oauth_server: str = DEFAULT_OAUTH_SERVER,
         store: TokenStore | None = None,
         spent_fix: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """`spent_fix` replaces the fix of a refused `refresh_token` (not the store's)."""
+        """`spent_fix` replaces the fix of a refused `refresh_token` (not the store's);
+        `clock` is what the access token's expiry is compared with, so a test can move
+        past it without waiting."""
         self.client_id = client_id
+        self._clock = clock
         self._configured = refresh_token
         self._spent_fix = spent_fix
         self.oauth_server = _checked_url("bitrix24:oauthServer", oauth_server).rstrip("/")
@@ -203,7 +207,7 @@ class OAuth:
     def token(self) -> str | None:
         """The current access token; renewed first if there is none or its expiry passed."""
         state = self._state
-        if state.access_token is None or (state.expires and time.time() >= state.expires):
+        if self._expired(state):
             self.renew(state.access_token)
             state = self._state
         return state.access_token
@@ -260,9 +264,8 @@ class OAuth:
             self.renew(state.access_token)
         return self._state.member_id
 
-    @staticmethod
-    def _expired(state: Saved) -> bool:
-        return state.access_token is None or bool(state.expires and time.time() >= state.expires)
+    def _expired(self, state: Saved) -> bool:
+        return state.access_token is None or bool(state.expires and self._clock() >= state.expires)
 
     def _refreshed(self, current: Saved) -> Saved:
         if not current.refresh_token:

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,7 @@ class Portal:
         store: bool = True,
         secret: str = SECRET,
         access: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> OAuth:
         tokens = tokens or self.tokens()
         return OAuth(
@@ -141,6 +143,7 @@ class Portal:
             access_token=tokens["access_token"] if access else None,
             oauth_server=self.url,
             store=TokenStore(self.store_dir) if store else None,
+            clock=clock,
         )
 
     def client(

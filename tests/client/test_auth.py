@@ -272,17 +272,22 @@ def test_a_different_configured_token_means_reauthorised_and_wins(portal: Portal
 
 
 def test_a_known_expiry_is_renewed_before_the_call_and_not_earlier(make_portal) -> None:
-    portal = make_portal(token_lifetime=2)
-    client = portal.client(portal.auth(access=False))
+    """The client's own clock reaching the expiry it was told (expires_in), moved by the
+    test: the portal's token lives an hour, so only the client's clock can make it renew."""
+    lifetime = 3600
+    portal = make_portal(token_lifetime=lifetime)
+    ahead = 0.0
+    client = portal.client(portal.auth(access=False, clock=lambda: time.time() + ahead))
     for _ in range(5):
         client.call(GET)
     assert len(oauth_log(portal)) == 1  # the first call had no access token; then none
-    # A real wait, not sb.expire_access_tokens(): the point is the client's own clock
-    # reaching the expiry it was told, which forcing expiry on the portal cannot show.
-    time.sleep(2.2)
+    ahead = lifetime - 60  # a minute before the expiry: not yet
+    client.call(GET)
+    assert len(oauth_log(portal)) == 1
+    ahead = lifetime + 1  # past it: renewed before the call, not after a refusal
     client.call(GET)
     assert len(oauth_log(portal)) == 2
-    assert [e["status"] for e in portal.log(GET)] == [200] * 6  # never a 401
+    assert [e["status"] for e in portal.log(GET)] == [200] * 7  # never a 401
 
 
 def test_concurrent_threads_refresh_exactly_once(portal: Portal) -> None:
