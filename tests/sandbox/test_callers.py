@@ -37,8 +37,10 @@ def test_access_token_expires_after_its_lifetime(sandbox: Sandbox) -> None:
     sandbox.configure(token_lifetime=1)
     portal = Portal(sandbox)
     assert portal.tokens["expires_in"] == 1
-    assert portal.call(GET).status_code == 200
-    time.sleep(1.1)  # a real wait: this is the lifetime test; forced expiry is the next one
+    # A real wait: this is the lifetime test (forced expiry is the next one). Only the
+    # refusal after it is asserted: a slower machine waits longer, never less; that a token
+    # works within its lifetime every other test shows, at the default hour.
+    time.sleep(1.1)
     expired = (401, "expired_token", "The access token provided has expired.")
     assert error_of(portal.call(GET)) == expired
 
