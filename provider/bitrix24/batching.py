@@ -50,14 +50,17 @@ WINDOW = 0.005
 """Seconds the leader waits for company when it is the only writer: a write alone goes
 out at once, all but."""
 STREAM_WINDOW = 0.15
-"""Seconds the leader waits while other workers are writing too. The engine hands out a
-run's writes as it gets to them, 10 to 30 ms apart, and a worker busy with a `check`
-joins later still: a leader that waited 5 ms went alone nearly every time, spending the
-portal's burst one line per request (measured: 200 lines took 72 requests with 50 ms,
-55 with 150 ms, in less wall time)."""
+"""Seconds the leader waits for the next write while other workers are writing too. The
+engine hands out a run's writes as it gets to them, 10 to 30 ms apart, and a worker busy
+with a `check` joins later still: a leader that waited 5 ms went alone nearly every time,
+spending the portal's burst one line per request (measured: 200 lines took 72 requests
+with 50 ms, 55 with 150 ms, in less wall time)."""
 STREAM_GAP = 1.0
 """A write from another thread this recent means the engine is running writes in
 parallel, a run and not a lone change (at the portal's pace they come every 0.55 s)."""
+GATHER_MAX = 2.0
+"""Seconds a leader gathers at most while writes keep joining: 50 lines checked 20 to
+40 ms apart, the engine's pace on a shared machine."""
 FULL = 4
 """Writes that fill a request early, by default: Pulumi's dynamic provider host serves four
 calls at once, so no fifth write can be waiting. A host widened by provider.hostpool
@@ -84,6 +87,32 @@ def command(method: str, params: Mapping[str, str]) -> str:
 def holds_reference(params: Mapping[str, str]) -> bool:
     """Whether any name or value of `params` could be rewritten as a batch reference."""
     return any(REFERENCE.search(text) for pair in params.items() for text in pair)
+
+
+def gather_while_joining(
+    full: Callable[[], bool],
+    queued: Callable[[], int],
+    wait_for: Callable[[Callable[[], bool], float], bool],
+    seconds: float,
+    now: Callable[[], float],
+    most: float = GATHER_MAX,
+) -> None:
+    """Wait until `full()`, or until no write has joined for `seconds`, at most `most`.
+
+    The engine hands out a run's writes as fast as it checks lines, one at a time, so a
+    leader that left at a fixed time took only the lines checked so far, while the
+    portal's burst let every request go at once (2,000 lines: 62 to 84 requests). Waiting
+    while they keep coming fills the request. `wait_for` is a Condition's, under its lock.
+    """
+    end = now() + most
+    while not full():
+        left, seen = end - now(), queued()
+
+        def joined(seen: int = seen) -> bool:
+            return full() or queued() != seen
+
+        if left <= 0 or not wait_for(joined, min(seconds, left)):
+            return  # no write joined for `seconds`: the run paused or ended
 
 
 def _keyed(part: object) -> dict[str, Any]:
@@ -137,7 +166,9 @@ class Coalescer:
 
     def _wait_for(self, full: Callable[[], bool], seconds: float) -> None:
         with self._lock:
-            self._lock.wait_for(full, seconds)
+            gather_while_joining(
+                full, lambda: len(self._queue), self._lock.wait_for, seconds, time.monotonic
+            )
 
     def _window(self) -> float:
         """How long the leader gathers: longer when other threads wrote just now. Under
