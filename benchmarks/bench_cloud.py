@@ -1,7 +1,7 @@
 """The real CLI against a sandbox at a cloud portal's limits (2 requests/s, burst 50).
 
     .venv/bin/python benchmarks/bench_cloud.py [--sizes 200 1000 2000] [--naive-writes 200]
-        [--checkpoints 500]
+        [--checkpoints 500] [--writes-only]
 
 For each size, in one run, three ways of running:
 
@@ -109,9 +109,10 @@ def project_for(root: Path, name: str, portal: Sandbox, rate: str | None = None)
     return project
 
 
-def cloud(size: int, root: Path, naive_writes: int) -> None:
+def cloud(size: int, root: Path, naive_writes: int, writes_only: bool = False) -> None:
     """Every command at this size, each row printed as soon as it is measured: a
-    2,000-line run takes the best part of an hour."""
+    2,000-line run takes the best part of an hour. `writes_only`: the pipelines' first
+    `up`, rename and `destroy`, a few minutes, to compare two commits side by side."""
     with Sandbox(rate=RATE, burst=BURST) as portal:
         portal.add_app(APP, SECRET)
         project = project_for(root, f"cloud{size}", portal)
@@ -126,6 +127,12 @@ def cloud(size: int, root: Path, naive_writes: int) -> None:
         up = ("up", "--yes", "--skip-preview")
         destroy = ("destroy", "--yes", "--skip-preview")
         lines("Line")
+        if writes_only:
+            step("up", "pipelines", *up)
+            lines("Renamed")
+            step("rename", "pipelines", *up)
+            step("destroy", "pipelines", *destroy)
+            return
         step("fresh-pv", "pipelines", "preview")
         step("fresh-pv", "naive", "preview")
         step("up", "pipelines", *up)
@@ -206,6 +213,9 @@ def main() -> None:
         "--naive-writes", type=int, default=200, help="lines; larger sizes measure naive previews"
     )
     parser.add_argument("--checkpoints", type=int, default=500, help="lines; 0 skips it")
+    parser.add_argument(
+        "--writes-only", action="store_true", help="the pipelines' up, rename and destroy only"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -219,7 +229,7 @@ def main() -> None:
             flush=True,
         )
         for size in options.sizes:
-            cloud(size, root, options.naive_writes)
+            cloud(size, root, options.naive_writes, options.writes_only)
         saved = checkpoints(options.checkpoints, root) if options.checkpoints else {}
     if saved:
         print(f"\nPULUMI_SKIP_CHECKPOINTS=true, {options.checkpoints} lines, limits off:")
