@@ -115,7 +115,7 @@ def gather_while_joining(
             return  # no write joined for `seconds`: the run paused or ended
 
 
-def _keyed(part: object) -> dict[str, Any]:
+def keyed(part: object) -> dict[str, Any]:
     """A reply part by command key: PHP encodes keys 0..n-1 as a list, none as []."""
     if isinstance(part, Mapping):
         return {str(key): value for key, value in part.items()}
@@ -262,8 +262,8 @@ class Coalescer:
                 write.error = err
             return
         reply = reply if isinstance(reply, Mapping) else {}
-        results, errors = _keyed(reply.get("result")), _keyed(reply.get("result_error"))
-        times = _keyed(reply.get("result_time"))
+        results, errors = keyed(reply.get("result")), keyed(reply.get("result_error"))
+        times = keyed(reply.get("result_time"))
         for key, write in zip(keys, group, strict=True):
             if key in errors:
                 body = errors[key] if isinstance(errors[key], Mapping) else {}

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from provider.bitrix24.batching import BATCH, BATCH_MAX, command, holds_reference
+from provider.bitrix24.batching import BATCH, BATCH_MAX, command, holds_reference, keyed
 from provider.bitrix24.classify import classify
 from provider.bitrix24.errors import AccessDenied, ServerFault
 from provider.bitrix24.rest import RestClient
@@ -113,20 +113,16 @@ def _per_line(
     queries = {number: _flat(base, number) for number in wanted}
     plain = [number for number, query in queries.items() if holds_reference(query)]
     for number in plain:  # a batch would rewrite a value that looks like a reference
-        reply = client.call(
-            STATISTIC_GET,
-            {**base, "FILTER": {**base["FILTER"], "PORTAL_NUMBER": number}},
-            whole=True,
-        )
-        usage[number] = _usage(number, *_page(reply.get("result"), reply.get("total")))
+        usage[number] = _usage(number, *_ask(client, base, number))
     batched = [number for number in wanted if number not in plain]
     for start in range(0, len(batched), BATCH_MAX):
         chunk = batched[start : start + BATCH_MAX]
         keys = {f"n{index}": number for index, number in enumerate(chunk)}
         cmd = {key: command(STATISTIC_GET, queries[number]) for key, number in keys.items()}
         reply = client.call(BATCH, {"halt": 0, "cmd": cmd})
+        reply = reply if isinstance(reply, Mapping) else {}
         results, errors, totals = (
-            _keyed(reply, part) for part in ("result", "result_error", "result_total")
+            keyed(reply.get(part)) for part in ("result", "result_error", "result_total")
         )
         for key, number in keys.items():
             if key in errors:
@@ -189,9 +185,3 @@ def _page(result: object, total: object) -> tuple[list[Mapping[str, str]], int]:
             " stack file",
         )
     return rows, total  # type: ignore[return-value]
-
-
-def _keyed(reply: object, part: str) -> dict[str, Any]:
-    """One part of a batch reply by command key (PHP sends an empty one as [])."""
-    value = reply.get(part) if isinstance(reply, Mapping) else None
-    return {str(key): item for key, item in value.items()} if isinstance(value, Mapping) else {}
