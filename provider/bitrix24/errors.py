@@ -6,15 +6,16 @@ classes take only what is safe to show (a method name, a NUMBER, a portal URL
 without credentials), and texts that come from outside (a server's description,
 a library's exception) are redacted before they get here.
 
-The four stack-file errors live in provider.stack.errors, the layer that raises them;
+The stack layer's errors live in provider.stack.errors, the layer that raises them;
 the rest live here, at the bottom, because every layer raises or catches them.
 
     Bitrix24Error
     ├── InputError (ValueError)          bad stack file or config, caught before any API call
     │   ├── StackFileError                   ... with file, line and column
     │   ├── StackFileErrors                  every StackFileError of one file, together
-    │   ├── UnsafeChange                     a run would delete or replace too many lines
-    │   └── LinesInUse                       a run would delete lines that carried calls
+    │   └── GuardRefusal                     a guard stopped the run before any change
+    │       ├── UnsafeChange                     it would delete or replace too many lines
+    │       └── LinesInUse                       it would delete lines that carried calls
     ├── CredentialsError                 no usable credentials, or the OAuth server refused them
     │   └── ReauthorizationRequired          the refresh token is dead: authorise again
     ├── TransportError                   no HTTP answer (timeout, dropped connection)

@@ -51,8 +51,21 @@ class StackFileErrors(InputError):
         return self.args[0]
 
 
-class UnsafeChange(InputError):
-    """The mass-delete guard stopped a run before anything changed (provider.stack.guard).
+class GuardRefusal(InputError):
+    """A guard stopped a run before anything changed, over the file's `lines:` as a whole:
+    the message names the file, not a line of it."""
+
+    def __init__(self, path: str, reason: str, fix: str) -> None:
+        self.path = path
+        InputError.__init__(self, "lines", reason, fix)
+        self.args = (f"{path}: lines: {reason}. Fix: {fix}",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class UnsafeChange(GuardRefusal):
+    """The mass-delete guard stopped a run (provider.stack.guard).
 
     `deleted` and `replaced` are the numbers at risk, `existing` the lines in state.
     """
@@ -66,27 +79,17 @@ class UnsafeChange(InputError):
         reason: str,
         fix: str,
     ) -> None:
-        self.path = path
         self.existing = existing
         self.deleted = deleted
         self.replaced = replaced
-        InputError.__init__(self, "lines", reason, fix)
-        self.args = (f"{path}: lines: {reason}. Fix: {fix}",)
-
-    def __str__(self) -> str:
-        return self.args[0]
+        super().__init__(path, reason, fix)
 
 
-class LinesInUse(InputError):
+class LinesInUse(GuardRefusal):
     """The in-use guard stopped a run: lines it would delete carried calls lately
     (provider.stack.inuse). `busy` holds each such line's usage, `days` the window."""
 
     def __init__(self, path: str, busy: tuple[Usage, ...], days: int, reason: str, fix: str):
-        self.path = path
         self.busy = busy
         self.days = days
-        InputError.__init__(self, "lines", reason, fix)
-        self.args = (f"{path}: lines: {reason}. Fix: {fix}",)
-
-    def __str__(self) -> str:
-        return self.args[0]
+        super().__init__(path, reason, fix)

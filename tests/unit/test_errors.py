@@ -31,7 +31,7 @@ def drawn_tree() -> dict[str, str]:
 def test_the_docstring_draws_every_class_under_its_real_parent() -> None:
     classes = {
         name: cls
-        for module in (errors, stack_errors)  # the stack file's three live in its layer
+        for module in (errors, stack_errors)  # the stack layer's own live there
         for name, cls in inspect.getmembers(module, inspect.isclass)
         if issubclass(cls, errors.Bitrix24Error) and cls is not errors.Bitrix24Error
     }
