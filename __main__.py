@@ -34,8 +34,8 @@ try:
     said = callcheck.check(spec, previous.lines, dry_run=pulumi.runtime.is_dry_run())
 except Bitrix24Error as err:
     failures.stop(err)  # one message; exit 32, which the language host shows as nothing more
-for text in [warning] if warning else []:
-    pulumi.log.warn(text)
+if warning:
+    pulumi.log.warn(warning)
 for text in inuse.stale(spec.retire, previous.lines, spec.path):
     pulumi.log.warn(text)
 for text in said:

@@ -52,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
     show(info)
     if not args.code and info.mode == "oauth":
         show_application(app, info.portal)
-    if not args.code and info.mode == "oauth":
         chain_age(before, info.refreshed_at, time.time())
     if info.mode == "oauth" and "telephony" not in info.scope.split(","):
         print(
