@@ -76,7 +76,7 @@ def _recent(
     """The calls on `numbers` within the stack's window, registered by this application."""
     assert spec.in_use_days is not None
     client = portals.client_for(spec.portal, stack_config(), environ)
-    app = application.who(client)
+    app = application.identify(client)
     return calls.recent(client, numbers, app.id, now - timedelta(days=spec.in_use_days))
 
 

@@ -11,6 +11,7 @@ user (docs/bitrix24-facts.md, "Whose lines matter"). `app.info` names the applic
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ class Application:
     code: str
     status: str  # "L" for a local application
     installed: bool
-    handles_calls: bool | None  # bound to OnExternalCallStart; None when event.get refused
+    handles_calls: bool | None  # bound to OnExternalCallStart; None: not asked, or refused
 
     def no_handler_warning(self, portal: str) -> str | None:
         """The one-line warning when calls may not reach this application's lines."""
@@ -54,24 +55,30 @@ class Application:
         )
 
 
-def who(client: RestClient) -> Application:
-    """app.info and event.get of the credentials' application: two requests."""
+def identify(client: RestClient) -> Application:
+    """app.info alone: the application's ID, for what filters by it (the call history).
+    Whether it handles calls is not asked (`handles_calls` None): `who` asks that too."""
     info = client.call(APP_INFO)
     if not isinstance(info, Mapping) or "ID" not in info:
         raise ServerFault(APP_INFO, 200, "", "a reply without the application's ID")
-    try:
-        events = client.call(EVENT_GET)
-    except ApiError:  # not every user may list events; the warning then cannot be given
-        handles = None
-    else:
-        handles = isinstance(events, list) and any(
-            isinstance(event, Mapping) and str(event.get("event", "")).upper() == CALL_START
-            for event in events
-        )
     return Application(
         id=str(info["ID"]),
         code=str(info.get("CODE") or ""),
         status=str(info.get("STATUS") or ""),
         installed=info.get("INSTALLED", True) not in (False, "N", 0, "0"),
-        handles_calls=handles,
+        handles_calls=None,
     )
+
+
+def who(client: RestClient) -> Application:
+    """app.info and event.get of the credentials' application: two requests."""
+    app = identify(client)
+    try:
+        events = client.call(EVENT_GET)
+    except ApiError:  # not every user may list events; the warning then cannot be given
+        return app
+    handles = isinstance(events, list) and any(
+        isinstance(event, Mapping) and str(event.get("event", "")).upper() == CALL_START
+        for event in events
+    )
+    return dataclasses.replace(app, handles_calls=handles)

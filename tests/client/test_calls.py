@@ -91,3 +91,14 @@ def test_the_application_and_its_handler(portal: Portal):
     portal.sb.bind_event(APP)
     assert application.who(client).handles_calls is True
     assert application.who(client).no_handler_warning(portal.url) is None
+
+
+def test_the_in_use_guard_asks_only_which_application_it_is(portal: Portal):
+    """Its call history is filtered by the application's ID; the handler is not its to ask."""
+    client = portal.client()
+    portal.sb.bind_event(APP)
+    portal.sb.clear_log()
+    app = application.identify(client)
+    assert (app.id, app.code, app.handles_calls) == (str(portal.sb.app_id(APP)), APP, None)
+    asked = [e["method"] for e in portal.sb.request_log() if e["method"] != "oauth/token"]
+    assert asked == ["app.info"]
