@@ -6,8 +6,9 @@ each, a first `up` of 200 lines is paced at the portal's rate for 150 of them.
 Bitrix24's `batch` carries up to 50 calls in one request that counts once against the
 limit, so writes that are waiting together go together:
 
-- The first write to arrive leads: it waits a few milliseconds for the others the
-  engine is sending at the same moment, then for its slot in the leaky bucket, and
+- The first write to arrive leads: it waits for the others the engine is sending (a few
+  milliseconds when it writes alone; in a run, for as long as they keep joining, up to
+  a full request), then for its slot in the leaky bucket, and
   takes every write that has joined by then. When the bucket is full that wait is
   half a second, so every concurrent write rides in the next request.
 - A write alone is sent as the plain call, so its errors are exactly a single call's.
@@ -143,8 +144,9 @@ class Coalescer:
     Safe to share between threads; one per RestClient. `full` is how many writes can be
     waiting at once, the calls the provider host serves together: the leader stops
     gathering when that many have queued (at most BATCH_MAX). `gather(full, seconds)` is
-    how the leader waits for company: until `full()` or `seconds` pass (tests pass a
-    function that returns when they choose); `clock` tells a lone writer from a parallel run.
+    how the leader waits for company: by default until `full()`, or until no write has
+    joined for `seconds` (gather_while_joining; tests pass a function that returns when
+    they choose); `clock` tells a lone writer from a parallel run.
     """
 
     def __init__(
